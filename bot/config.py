@@ -1,0 +1,110 @@
+"""Settings from the environment (pydantic-settings). The only reader of os.environ."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_SUBSCRIPTION = re.compile(r"^projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/subscriptions/[A-Za-z][\w.~+%-]{2,254}$")
+_CHANNEL = re.compile(r"^(?:[CGD][A-Z0-9]{2,}|#[a-z0-9][a-z0-9._-]{0,79})$")
+
+
+class Settings(BaseSettings):
+    """Every setting, its environment variable and its meaning is listed in the README."""
+
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    slack_bot_token: str = Field(description="Bot token (xoxb-...)")
+    slack_signing_secret: str = Field(description="Signing secret of the Slack app", repr=False)
+    slack_api_url: str = "https://slack.com/api/"
+    slack_app_token: str | None = Field(default=None, repr=False)
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_prefix: str = "tb"
+    pubsub_subscription: str
+    pubsub_emulator_host: str | None = None
+    default_channel: str
+    triage_config: str | None = None
+    port: int = 8080
+    host: str = "0.0.0.0"
+    locale: str = "en"
+    tz: str = "UTC"
+    pullers: int = Field(default=3, ge=1, le=32)
+    pull_max_messages: int = Field(default=500, ge=1, le=1000)
+    update_interval_s: float = Field(default=30.0, ge=0)
+    group_wait_s: float = Field(default=0.0, ge=0)
+    digest_threshold: int = Field(default=10, ge=1)
+    log_level: str = "INFO"
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _token(cls, v: str) -> str:
+        if not v.startswith("xoxb-"):
+            raise ValueError("must be a bot token starting with xoxb- (OAuth & Permissions page)")
+        return v
+
+    @field_validator("slack_signing_secret")
+    @classmethod
+    def _secret(cls, v: str) -> str:
+        if len(v) < 8:
+            raise ValueError("looks truncated: copy it from Basic Information > App Credentials")
+        return v
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL such as https://slack.com/api/")
+        return v if v.endswith("/") else v + "/"
+
+    @field_validator("pubsub_subscription")
+    @classmethod
+    def _subscription(cls, v: str) -> str:
+        if not _SUBSCRIPTION.match(v):
+            raise ValueError("must be a full path: projects/PROJECT_ID/subscriptions/SUBSCRIPTION_ID")
+        return v
+
+    @field_validator("default_channel")
+    @classmethod
+    def _channel(cls, v: str) -> str:
+        if not _CHANNEL.match(v):
+            raise ValueError("must be a channel id (C0123ABCD) or #name")
+        return v
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis(cls, v: str) -> str:
+        if not v.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must look like redis://HOST:6379/0 (or rediss:// for TLS)")
+        return v
+
+    @field_validator("locale")
+    @classmethod
+    def _locale(cls, v: str) -> str:
+        if v not in ("en", "ja"):
+            raise ValueError("must be en or ja")
+        return v
+
+    @property
+    def project_id(self) -> str:
+        return self.pubsub_subscription.split("/")[1]
+
+
+class SettingsError(Exception):
+    """Start-up configuration problem; str() is one line per problem, naming the variable."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            name = str(err["loc"][0]).upper() if err["loc"] else "?"
+            if err["type"] == "missing":
+                lines.append(f"{name} is not set: set it in the environment (see README, Settings)")
+            else:
+                msg = err["msg"].removeprefix("Value error, ")
+                lines.append(f"{name} is invalid: {msg}")
+        raise SettingsError("\n".join(lines)) from None

@@ -1,0 +1,372 @@
+"""All Redis access. Lua scripts do every state change atomically; a batch is one round trip."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import redis
+from redis.exceptions import NoScriptError
+
+from bot.models import ErrorEvent, Fingerprint, Rejected
+from bot.store.keys import NSHARDS, Keys, shard_of
+
+_LUA = Path(__file__).parent / "lua"
+DLQ_CAP = 10_000
+SAMPLE_CHARS = 1500
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    group_s: int = 90 * 86400  # group record, after last seen
+    minutes_s: int = 48 * 3600  # per-minute counts
+    hours_s: int = 30 * 86400  # per-hour counts
+    seen_s: int = 25 * 3600  # insertIds, for deduplication (kept 24 h + slack)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupDelta:
+    id: str
+    new: bool
+    regressed: bool
+    added: int
+    count: int
+    state: str
+    notify: bool
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    deltas: tuple[GroupDelta, ...]
+    duplicates: int
+    dead_lettered: int
+
+    @property
+    def new_groups(self) -> list[str]:
+        return [d.id for d in self.deltas if d.new]
+
+
+@dataclass(slots=True)
+class Group:
+    """A group as stored; `fields` keeps everything else the hash holds."""
+
+    id: str
+    title: str
+    service: str
+    state: str
+    count: int
+    first: float
+    last: float
+    ver: int
+    sample: str = ""
+    frames: tuple[str, ...] = ()
+    messages: dict[str, str] = field(default_factory=dict)  # channel -> ts
+    notices: list[dict[str, Any]] = field(default_factory=list)
+    fields: dict[str, str] = field(default_factory=dict)
+
+    def get(self, name: str, default: str = "") -> str:
+        return self.fields.get(name, default)
+
+
+@dataclass(frozen=True, slots=True)
+class TransitionResult:
+    status: str  # ok | noop | not_found | invalid
+    state: str
+    detail: str = ""
+
+
+class Script:
+    """A Lua script loaded once; called by SHA, reloaded on NOSCRIPT (e.g. after a restart)."""
+
+    def __init__(self, client: redis.Redis, name: str) -> None:
+        self.name = name
+        self.source = (_LUA / f"{name}.lua").read_text()
+        self.client = client
+        self.sha = client.script_load(self.source)
+
+    def reload(self) -> None:
+        self.sha = self.client.script_load(self.source)
+
+
+class RedisStore:
+    def __init__(
+        self, client: redis.Redis, prefix: str = "tb", retention: Retention | None = None
+    ) -> None:
+        self.r = client
+        self.keys = Keys(prefix)
+        self.retention = retention or Retention()
+        self._scripts: dict[str, Script] = {}
+
+    def _script(self, name: str) -> Script:
+        s = self._scripts.get(name)
+        if s is None:
+            s = self._scripts[name] = Script(self.r, name)
+        return s
+
+    def _run(self, calls: list[tuple[str, list[str], list[Any]]], extra: Iterable[Any] = ()) -> list[Any]:
+        """Run scripts (and extra pipeline commands queued by `extra` callables) in one round trip.
+
+        A NOSCRIPT reply (script cache flushed by a Redis restart) reloads and retries just
+        those calls; any other error propagates, so the caller does not ack."""
+        scripts = [self._script(name) for name, _, _ in calls]
+        pipe = self.r.pipeline(transaction=False)
+        for script, (_, keys, args) in zip(scripts, calls, strict=True):
+            pipe.evalsha(script.sha, len(keys), *keys, *args)
+        for queue in extra:
+            queue(pipe)
+        results = pipe.execute(raise_on_error=False)
+        retry = [i for i, r in enumerate(results[: len(calls)]) if isinstance(r, NoScriptError)]
+        if retry:
+            for name in {calls[i][0] for i in retry}:
+                self._scripts[name].reload()
+            pipe = self.r.pipeline(transaction=False)
+            for i in retry:
+                pipe.evalsha(scripts[i].sha, len(calls[i][1]), *calls[i][1], *calls[i][2])
+            for i, r in zip(retry, pipe.execute(raise_on_error=False), strict=True):
+                results[i] = r
+        for r in results:
+            if isinstance(r, Exception):
+                raise r
+        return results
+
+    # ---- ingest -------------------------------------------------------------------------
+
+    def record_batch(
+        self,
+        items: Sequence[tuple[ErrorEvent, Fingerprint]],
+        rejected: Sequence[Rejected] = (),
+        *,
+        now: float,
+        update_interval: float = 30.0,
+        group_wait: float = 0.0,
+    ) -> BatchResult:
+        """Record a batch: dedup by insertId, create/update groups, schedule notifications,
+        dead-letter the rejected. One round trip; raises on a Redis error (nothing acked)."""
+        by_shard: dict[int, dict[str, list[tuple[ErrorEvent, Fingerprint]]]] = defaultdict(dict)
+        for ev, fp in items:
+            by_shard[shard_of(fp.id)].setdefault(fp.id, []).append((ev, fp))
+        calls = []
+        k, ret = self.keys, self.retention
+        for shard, groups in by_shard.items():
+            seen_idx: dict[int, int] = {}
+            gkeys: list[str] = []
+            payload_groups = []
+            for gid, evs in groups.items():
+                ev0, fp0 = evs[-1]
+                rows = []
+                for ev, _ in evs:
+                    hour = int(ev.timestamp // 3600)
+                    idx = seen_idx.setdefault(hour, len(seen_idx) + 1)
+                    rows.append(
+                        [
+                            ev.insert_id,
+                            idx,
+                            str(int(ev.timestamp // 60)),
+                            str(hour),
+                            ev.timestamp,
+                            _sample(ev),
+                            ev.trace or "",
+                        ]
+                    )
+                payload_groups.append(
+                    {"id": gid, "meta": _meta(ev0, fp0), "rev": _rev(ev0), "ev": rows}
+                )
+                gkeys += [k.group(gid), k.minutes(gid), k.hours(gid), k.revisions(gid), k.notices(gid)]
+            seen_keys = [k.seen(shard, h) for h in sorted(seen_idx, key=seen_idx.__getitem__)]
+            payload = {
+                "now": now,
+                "update_interval": update_interval,
+                "group_wait": group_wait,
+                "ttl_group": ret.group_s,
+                "ttl_minutes": ret.minutes_s,
+                "ttl_hours": ret.hours_s,
+                "ttl_seen": ret.seen_s,
+                "nseen": len(seen_keys),
+                "groups": payload_groups,
+            }
+            keys = [k.due(shard), k.index(shard), *seen_keys, *gkeys]
+            calls.append(("record_batch", keys, [json.dumps(payload)]))
+        extra = []
+        if rejected:
+            extra.append(lambda p: self._queue_dead_letters(p, rejected, now))
+        results = self._run(calls, extra)
+        deltas: list[GroupDelta] = []
+        dups = 0
+        for res in results[: len(calls)]:
+            dups += int(res[0])
+            for i in range(1, len(res), 7):
+                deltas.append(
+                    GroupDelta(
+                        id=_s(res[i]),
+                        new=bool(int(res[i + 1])),
+                        regressed=bool(int(res[i + 2])),
+                        added=int(res[i + 3]),
+                        count=int(res[i + 4]),
+                        state=_s(res[i + 5]),
+                        notify=bool(int(res[i + 6])),
+                    )
+                )
+        return BatchResult(tuple(deltas), dups, len(rejected))
+
+    def _queue_dead_letters(self, pipe: Any, rejected: Sequence[Rejected], now: float) -> None:
+        dlq = self.keys.dead_letters()
+        for rej in rejected:
+            pipe.lpush(
+                dlq,
+                json.dumps({"reason": rej.reason, "insert_id": rej.insert_id, "raw": rej.raw, "at": now}),
+            )
+        pipe.ltrim(dlq, 0, DLQ_CAP - 1)
+        pipe.expire(dlq, self.retention.group_s)
+        pipe.hincrby(self.keys.counters(), "dead_lettered", len(rejected))
+        pipe.expire(self.keys.counters(), self.retention.group_s)
+
+    def dead_letters(self, n: int = 100) -> list[dict[str, Any]]:
+        return [json.loads(x) for x in self.r.lrange(self.keys.dead_letters(), 0, n - 1)]
+
+    def counters(self) -> dict[str, int]:
+        return {_s(k): int(v) for k, v in self.r.hgetall(self.keys.counters()).items()}
+
+    def incr_counters(self, counts: dict[str, int]) -> None:
+        pipe = self.r.pipeline(transaction=False)
+        for name, n in counts.items():
+            if n:
+                pipe.hincrby(self.keys.counters(), name, n)
+        pipe.expire(self.keys.counters(), self.retention.group_s)
+        pipe.execute()
+
+    # ---- notification outbox --------------------------------------------------------------
+
+    def claim_due(self, now: float, lease_until: float, limit: int = 50) -> list[str]:
+        calls = [
+            ("claim_due", [self.keys.due(s)], [now, lease_until, limit]) for s in range(NSHARDS)
+        ]
+        return [_s(m) for res in self._run(calls) for m in res]
+
+    def finish_render(
+        self, gid: str, rendered_ver: int, now: float, update_interval: float, lease_until: float
+    ) -> int:
+        k = self.keys
+        keys = [k.group(gid), k.due(shard_of(gid)), k.notices(gid)]
+        return int(
+            self._run([("finish_render", keys, [rendered_ver, now, update_interval, lease_until])])[0]
+        )
+
+    def load_groups(self, gids: Sequence[str]) -> list[Group | None]:
+        pipe = self.r.pipeline(transaction=False)
+        for gid in gids:
+            pipe.hgetall(self.keys.group(gid))
+            pipe.hgetall(self.keys.messages(gid))
+            pipe.lrange(self.keys.notices(gid), 0, 49)
+        res = pipe.execute()
+        out: list[Group | None] = []
+        for i in range(len(gids)):
+            h, msgs, notices = res[3 * i], res[3 * i + 1], res[3 * i + 2]
+            out.append(_group(h, msgs, notices) if h else None)
+        return out
+
+    def load_group(self, gid: str) -> Group | None:
+        return self.load_groups([gid])[0]
+
+    def set_message(self, gid: str, channel: str, ts: str) -> None:
+        key = self.keys.messages(gid)
+        pipe = self.r.pipeline(transaction=False)
+        pipe.hset(key, channel, ts)
+        pipe.expire(key, self.retention.group_s)
+        pipe.execute()
+
+    def drop_notices(self, gid: str, n: int) -> None:
+        if n:
+            self.r.ltrim(self.keys.notices(gid), n, -1)
+
+    def push_notice(self, gid: str, notice: dict[str, Any]) -> None:
+        pipe = self.r.pipeline(transaction=False)
+        pipe.rpush(self.keys.notices(gid), json.dumps(notice))
+        pipe.expire(self.keys.notices(gid), self.retention.group_s)
+        pipe.zadd(self.keys.due(shard_of(gid)), {gid: notice.get("now", time.time())}, nx=True)
+        pipe.execute()
+
+    # ---- human actions --------------------------------------------------------------------
+
+    def transition(
+        self, gid: str, action: str, user: str, now: float, arg: str | float = ""
+    ) -> TransitionResult:
+        k = self.keys
+        keys = [k.group(gid), k.escalations(shard_of(gid)), k.timeline(gid)]
+        res = self._run([("transition", keys, [action, user, now, arg, self.retention.group_s])])[0]
+        return TransitionResult(_s(res[0]), _s(res[1]), _s(res[2]))
+
+    def timeline(self, gid: str) -> list[dict[str, Any]]:
+        return [json.loads(x) for x in self.r.lrange(self.keys.timeline(gid), 0, -1)]
+
+    # ---- counts -------------------------------------------------------------------------------
+
+    def minute_counts(self, gid: str, now: float, minutes: int = 60) -> list[int]:
+        """Occurrences per minute for the last `minutes` minutes, oldest first."""
+        end = int(now // 60)
+        fields = [str(m) for m in range(end - minutes + 1, end + 1)]
+        vals = self.r.hmget(self.keys.minutes(gid), fields)
+        return [int(v) if v else 0 for v in vals]
+
+    def hour_counts(self, gid: str, now: float, hours: int = 24) -> list[int]:
+        end = int(now // 3600)
+        fields = [str(h) for h in range(end - hours + 1, end + 1)]
+        vals = self.r.hmget(self.keys.hours(gid), fields)
+        return [int(v) if v else 0 for v in vals]
+
+
+def _s(v: Any) -> str:
+    return v.decode() if isinstance(v, bytes) else str(v)
+
+
+def _sample(ev: ErrorEvent) -> str:
+    text = ev.message or (f"{ev.http.method} {ev.http.url} {ev.http.status}" if ev.http else "")
+    return text[:SAMPLE_CHARS]
+
+
+def _rev(ev: ErrorEvent) -> str:
+    return ev.version or ev.revision or ""
+
+
+def _meta(ev: ErrorEvent, fp: Fingerprint) -> dict[str, str]:
+    meta = {
+        "title": fp.title,
+        "service": ev.service,
+        "severity": ev.severity,
+        "resource_type": ev.resource_type,
+        "project": ev.project_id,
+        "log_name": ev.log_name,
+        "culprit": fp.culprit,
+        "frames": "\n".join(fp.frames),
+        "fp_version": fp.version,
+    }
+    if ev.revision:
+        meta["revision"] = ev.revision
+    if ev.version:
+        meta["version"] = ev.version
+    if ev.error_group_id:
+        meta["error_group"] = ev.error_group_id
+    return meta
+
+
+def _group(h: dict[Any, Any], msgs: dict[Any, Any], notices: list[Any]) -> Group:
+    f = {_s(k): _s(v) for k, v in h.items()}
+    return Group(
+        id=f.get("id", ""),
+        title=f.get("title", ""),
+        service=f.get("service", ""),
+        state=f.get("state", "open"),
+        count=int(f.get("count", "0")),
+        first=float(f.get("first", "0")),
+        last=float(f.get("last", "0")),
+        ver=int(f.get("ver", "0")),
+        sample=f.get("sample", ""),
+        frames=tuple(x for x in f.get("frames", "").split("\n") if x),
+        messages={_s(k): _s(v) for k, v in msgs.items()},
+        notices=[json.loads(_s(n)) for n in notices],
+        fields=f,
+    )
