@@ -1,20 +1,302 @@
 """Fingerprinting: ErrorEvent -> Fingerprint (versioned group id, title, hashed components).
 
-PLACEHOLDER: minimal version; the grouping work replaces it (same signature)."""
+Strategy fp1 (never edited in place: a change of algorithm is a new version):
+
+* with a stack trace (or an Error Reporting reportLocation, which counts as a frame):
+  service + exception type of the ROOT cause + the top in-app frames (module and function,
+  never line numbers, columns, goroutine ids or pointer arguments) + the source line of the
+  crashing in-app frame when the runtime prints it (Python). The message template joins them
+  when the type says little on its own (Go panics, bare `Error`/`Exception`, no type).
+* without a trace: service + exception type if recognisable + `message_template(message)`;
+* a request log without message (5xx `httpRequest`): service + method + route template + status.
+
+Custom rules (`rules.py`) can replace the components or the title.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 
+from bot.fingerprint.rules import FingerprintRule, expand, load_rules
+from bot.fingerprint.stacktrace import (
+    DEFAULT_IN_APP,
+    Frame,
+    InAppConfig,
+    Stacktrace,
+    parse_stacktrace,
+)
+from bot.fingerprint.template import message_template
 from bot.models import ErrorEvent, Fingerprint
 
 VERSION = "fp1"
-_NUM = re.compile(r"\d+")
+TOP_FRAMES = 3  # in-app frames hashed
+TITLE_MESSAGE_CHARS = 80
+
+# Exception types that say little about the bug on their own: their message template is hashed.
+GENERIC_TYPES = frozenset(
+    {
+        "",
+        "Error",
+        "Exception",
+        "BaseException",
+        "RuntimeError",
+        "Throwable",
+        "panic",
+        "fatal error",
+        "runtime error",
+        "java.lang.Exception",
+        "java.lang.RuntimeException",
+        "java.lang.Throwable",
+        "java.lang.Error",
+        "kotlin.Exception",
+        "kotlin.RuntimeException",
+        "AssertionError",
+        "java.lang.AssertionError",
+    }
+)
+_TYPE_IN_MESSAGE = re.compile(
+    r"^(?:(?:Uncaught|Unhandled) )?([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*"
+    r"(?:Error|Exception|Throwable|Fault|Failure|Interrupt|Exit)|Error|panic|fatal error)"
+    r"(?::\s|$)"
+)
+_SEG_VARIABLE = re.compile(
+    r"^(?:\d+|[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
+    r"|(?=[A-Za-z]*\d)[0-9a-fA-F]{6,}|(?=\D*\d)[\w.~%+=-]{8,}|[\w-]*\d[\w-]*\.\w+)$"
+)
 
 
-def fingerprint(event: ErrorEvent) -> Fingerprint:
-    msg = _NUM.sub("<n>", event.message)
-    comps = (("service", event.service), ("message", msg))
-    h = hashlib.blake2b("\x1f".join(v for _, v in comps).encode(), digest_size=8).hexdigest()
-    return Fingerprint(id=f"{VERSION}-{h}", version=VERSION, title=event.message[:120] or "error", components=comps)
+@dataclass(frozen=True, slots=True)
+class FrameDecision:
+    """Why a frame was or was not hashed (for `triage-bot explain`)."""
+
+    frame: Frame
+    kept: bool
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    fingerprint: Fingerprint
+    strategy: str  # "stacktrace" | "message" | "request" | "rule:<n>"
+    runtime: str | None
+    frames: tuple[FrameDecision, ...]
+    notes: tuple[str, ...]
+
+
+def fingerprint(
+    event: ErrorEvent,
+    rules: Sequence[FingerprintRule] = (),
+    in_app: InAppConfig = DEFAULT_IN_APP,
+) -> Fingerprint:
+    """The group of an event. Pure and deterministic; every replica computes the same id."""
+    return _compute(event, rules, in_app, None).fingerprint
+
+
+def explain(
+    event: ErrorEvent,
+    rules: Sequence[FingerprintRule] = (),
+    in_app: InAppConfig = DEFAULT_IN_APP,
+) -> Explanation:
+    """The fingerprint with the reasons: strategy, each frame's fate, notes."""
+    return _compute(event, rules, in_app, [])
+
+
+def _hash(components: Sequence[tuple[str, str]]) -> str:
+    payload = "\x1e".join(f"{k}\x1f{v}" for k, v in components)
+    return hashlib.blake2b(payload.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+
+
+def short_type(type_: str) -> str:
+    return type_.rsplit(".", 1)[-1] if "." in type_ and " " not in type_ else type_
+
+
+def _short_message(text: str) -> str:
+    line = text.strip().split("\n", 1)[0]
+    return line if len(line) <= TITLE_MESSAGE_CHARS else line[: TITLE_MESSAGE_CHARS - 1] + "…"
+
+
+def route_template(url: str) -> str:
+    """'https://h/tasks/charge/67121245?x=1' -> '/tasks/charge/{id}'."""
+    path = url
+    if "://" in path:
+        path = path.split("://", 1)[1]
+        slash = path.find("/")
+        path = path[slash:] if slash >= 0 else "/"
+    path = path.split("?", 1)[0].split("#", 1)[0] or "/"
+    segs = path.split("/")
+    return "/".join("{id}" if s and _SEG_VARIABLE.match(s) else s for s in segs)
+
+
+def _type_from_message(message: str) -> str:
+    m = _TYPE_IN_MESSAGE.match(message)
+    return m.group(1) if m else ""
+
+
+def _compute(
+    event: ErrorEvent,
+    rules: Sequence[FingerprintRule],
+    in_app: InAppConfig,
+    notes: list[str] | None,
+) -> Explanation:
+    service = event.service
+    st: Stacktrace | None = parse_stacktrace(event.stack, in_app) if event.stack else None
+    if st is None and event.message and "\n" in event.message:
+        st = parse_stacktrace(event.message, in_app)
+    decisions: list[FrameDecision] | None = [] if notes is not None else None
+    comps: list[tuple[str, str]] = [("service", service)]
+    frames_out: tuple[str, ...] = ()
+    culprit = ""
+    all_frames: list[tuple[str, str]] = []
+    type_ = ""
+    runtime = st.runtime if st is not None else None
+    loc = event.report_location
+    strategy: str
+
+    if st is not None or (loc and loc.get("functionName")):
+        strategy = "stacktrace"
+        if st is not None:
+            root = st.root
+            type_ = root.type
+            value = root.value
+            outer = st.outer
+            title_type, title_value = outer.type or type_, outer.value or value
+            chain = [root, *reversed(st.exceptions[:-1])]  # root cause first, then outwards
+        else:
+            type_ = _type_from_message(event.message)
+            value = event.message
+            title_type, title_value = type_, event.message
+            chain = []
+        candidates: list[Frame] = []
+        seen: set[tuple[str, str]] = set()
+        for exc in chain:
+            for f in exc.frames:
+                all_frames.append((f.module, f.function))
+                key = (f.module, f.function)
+                if not f.in_app:
+                    if decisions is not None:
+                        decisions.append(FrameDecision(f, False, f.why))
+                    continue
+                if key in seen:
+                    if decisions is not None:
+                        decisions.append(FrameDecision(f, False, "repeat (recursion or chain)"))
+                    continue
+                seen.add(key)
+                candidates.append(f)
+                if decisions is not None:
+                    kept = len(candidates) <= TOP_FRAMES
+                    why = f"{f.why}; top {TOP_FRAMES}" if kept else f"beyond top {TOP_FRAMES}"
+                    decisions.append(FrameDecision(f, kept, why))
+        if loc and loc.get("functionName"):
+            path = str(loc.get("filePath") or "")
+            fn = str(loc.get("functionName"))
+            f = Frame(path, fn, path.rsplit("/", 1)[-1], None, True, "Error Reporting location")
+            all_frames.append((f.module, f.function))
+            if (f.module, f.function) not in seen and len(candidates) < TOP_FRAMES:
+                candidates.insert(0, f)
+                if decisions is not None:
+                    decisions.insert(0, FrameDecision(f, True, "reportLocation counts as a frame"))
+        top = candidates[:TOP_FRAMES]
+        if not top and st is not None:  # no in-app frame at all: fall back to the raw top
+            top = [f for f in st.root.frames[:TOP_FRAMES]]
+            if notes is not None:
+                notes.append("no in-app frame: hashing the top library frames instead")
+        if type_:
+            comps.append(("type", type_))
+        if type_ in GENERIC_TYPES or (runtime == "go"):
+            comps.append(("value", message_template(value)))
+            if notes is not None:
+                notes.append(f"type {type_!r} is generic: its message template is hashed too")
+        for f in top:
+            comps.append(("frame", f"{f.module} {f.function}"))
+        if top and top[0].context:
+            comps.append(("context", top[0].context))
+        if top:
+            culprit = f"{top[0].module}.{top[0].function}"
+            frames_out = tuple(f.render() for f in top)
+            where = f" in {_func_name(top[0].function)} ({top[0].filename or top[0].module})"
+        else:
+            where = ""
+        head = short_type(title_type) if title_type else ""
+        msg = _short_message(title_value)
+        title = f"{head}: {msg}" if head and msg else (head or msg or "error")
+        title += where
+    elif event.message:
+        strategy = "message"
+        type_ = _type_from_message(event.message)
+        if type_:
+            comps.append(("type", type_))
+        comps.append(("message", message_template(event.message)))
+        title = _short_message(event.message)
+    elif event.http is not None:
+        strategy = "request"
+        h = event.http
+        route = route_template(h.url)
+        comps += [("method", h.method), ("route", route), ("status", str(h.status))]
+        title = f"{h.status} {h.method} {route}".strip()
+    else:
+        strategy = "empty"
+        comps.append(("message", ""))
+        title = f"error in {service}"
+
+    if rules:
+        msg_for_rules = event.message
+        for i, rule in enumerate(rules):
+            if not rule.matches(service, type_, msg_for_rules, all_frames):
+                continue
+            values = _variables(comps, service, type_, culprit, event.message)
+            if rule.fingerprint is not None:
+                comps = [("rule", str(i))] + [
+                    ("fingerprint", expand(v, values)) for v in rule.fingerprint
+                ]
+                strategy = f"rule:{i}"
+            if rule.title is not None:
+                values["default"] = title
+                title = expand(rule.title, values)
+            if notes is not None:
+                notes.append(f"custom rule {i} matched")
+            break
+
+    fp = Fingerprint(
+        id=f"{VERSION}-{_hash(comps)}",
+        version=VERSION,
+        title=title,
+        culprit=culprit,
+        frames=frames_out,
+        components=tuple(comps),
+    )
+    return Explanation(fp, strategy, runtime, tuple(decisions or ()), tuple(notes or ()))
+
+
+def _func_name(function: str) -> str:
+    """'(*Service).Get' -> 'Get'; 'CardService.authorize' -> 'authorize'."""
+    return function.rsplit(".", 1)[-1] if "." in function else function
+
+
+def _variables(
+    comps: Sequence[tuple[str, str]], service: str, type_: str, culprit: str, message: str
+) -> dict[str, str]:
+    mod, _, fn = culprit.rpartition(".")
+    return {
+        "default": " ".join(v for _, v in comps),
+        "service": service,
+        "type": type_,
+        "function": fn,
+        "module": mod,
+        "message": message_template(message) if message else "",
+    }
+
+
+__all__ = [
+    "VERSION",
+    "Explanation",
+    "FingerprintRule",
+    "FrameDecision",
+    "InAppConfig",
+    "explain",
+    "fingerprint",
+    "load_rules",
+    "route_template",
+]

@@ -1,13 +1,20 @@
 """Message template: map every occurrence of one log statement to the same string.
 
-Stateless, so every replica (and a restarted one) computes the same template:
+Stateless, so every replica (and a restarted one) computes the same template from the text
+alone; nothing is learned from traffic.
 
-1. mask known value shapes with the normalizer's table (ids, IPs, times, quoted values ...);
-2. split the rest into tokens at punctuation and whitespace, and classify each token by its
-   shape alone: a token with a digit, a random-looking identifier, a host name ... is a
-   variable;
-3. collapse a run of variables (with the punctuation between them) into one ``<*>``, so
-   lists and compound values of any length give one template.
+1. Values that may contain spaces or slashes are masked first: quoted strings (except an HTTP
+   request line, whose method and route are the statement), file-system paths.
+2. The rest is split at whitespace; each token is split again at punctuation and every part
+   is classified by its shape: a part with a digit, a random-looking id, a host or file name,
+   a dotted package name, an e-mail ... is a variable. A few generic words announce a value
+   (``user X``, ``host=X``), and a month or weekday name next to a number is part of a date.
+3. A run of variables (with the separators between them, and a unit such as ``KB`` or
+   ``ms`` after a number) collapses to one ``<*>``; a parenthesis holding only a variable is
+   dropped. Lists and compound values of any length thus give one template.
+
+Classification of digit-free tokens is memoised in a bounded dict: the memo is a pure
+function cache and never changes a result.
 """
 
 from __future__ import annotations
@@ -15,21 +22,142 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from bot.fingerprint.normalize import PATTERNS
-
 VAR: Final = "<*>"
 _MARK: Final = "\x00"
+_MEMO_LIMIT: Final = 50_000
 
-_MASK: Final = re.compile("|".join(f"(?:{pattern})" for _, pattern in PATTERNS))
+_HTTP_METHODS: Final = "GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS|CONNECT|TRACE"
+_QUOTED: Final = re.compile(
+    rf"(?<![\w\\])'(?!(?:{_HTTP_METHODS}) )[^'\n]*'(?!\w)"
+    rf"|\"(?!(?:{_HTTP_METHODS}) )(?:[^\"\\\n]|\\.)*\""
+    r"|`[^`\n]*`"
+)
+# A path of at least two segments; an HTTP route is a path too (its method is kept).
+_PATH: Final = re.compile(r"(?<![\w.~/:])(?:~|\.{1,2})?/[^\s/,;'\"]+(?:/[^\s/,;'\"()\[\]]*)+")
 
-# Token delimiters: whitespace and punctuation that separates values from their keys.
-_DELIMS: Final = r"\s,;:=()\[\]{}<>\"'`|/\\@#"
-_TOKEN_WITH_DIGIT: Final = re.compile(rf"[^{_DELIMS}]*[\d{_MARK}][^{_DELIMS}]*")
-_RUN: Final = re.compile(rf"{_MARK}(?:[{_DELIMS}]*{_MARK})*")
+_PUNCT: Final = r",;:=()\[\]{}<>\"'`|/\\#"
+_SPLIT_PUNCT: Final = re.compile(rf"([{_PUNCT}]+)")
+_DIGIT_PART: Final = re.compile(rf"[^{_PUNCT}]*[\d{_MARK}][^{_PUNCT}]*")
+
+_UNITS: Final = (
+    r"(?:[kKMGTP]i?B|B|bytes?|[nuµm]?s|sec|secs|seconds?|min|mins|minutes?|h|hrs?|hours?"
+    r"|days?|[kMG]?Hz|%)"
+)
+_RUN: Final = re.compile(
+    rf"[<>~]?{_MARK}(?: ?{_UNITS}\b)?(?:[\s,;:=|/\\#-]*{_MARK}(?: ?{_UNITS}\b)?)*"
+)
+_BARE_PAREN: Final = re.compile(r" ?\((?:<\*>)?\)| ?\[(?:<\*>)?\]")
+_VAR_RUN: Final = re.compile(r"<\*>(?:[\s,;:=|/\\#-]*<\*>)+")
+
+# Words after which a value follows (as the next word, or as ``word=value``).
+_VALUE_KEYWORDS: Final = frozenset(
+    {"user", "username", "login", "host", "hostname", "rhost", "node", "domain", "uid", "gid"}
+)
+_DATE_WORDS: Final = frozenset(
+    "Mon Tue Wed Thu Fri Sat Sun Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+)
+
+_EMAIL: Final = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# Host or file name: "example.com", "a.b.example.org", "lib.dll".
+_HOST_OR_FILE: Final = re.compile(r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*\.[a-z]{2,4}")
+# Dotted name of three or more labels: a package, a reverse-DNS id, a host.
+_DOTTED: Final = re.compile(r"[A-Za-z_][\w-]*(?:\.[\w$-]+){2,}")
+# Code names: an exception class, an ALL_CAPS constant ("a.b.Action.STARTED").
+_CODE_NAME: Final = re.compile(r".*\.(?:[A-Z]\w*(?:Exception|Error)(?:\$\w+)?|[A-Z][A-Z0-9_]+)")
+# Prefixed random id: "inv_ORekHBaMBx", "ch_abcDEFghij".
+_PREFIXED_ID: Final = re.compile(r"[a-z]{1,6}_(?=\w*[A-Z])(?=\w*[a-z])[A-Za-z]{6,}")
+_HEXISH: Final = re.compile(r"[0-9a-fA-F]{12,}")
+
+_memo: dict[str, str] = {}
+
+
+def _random_looking(part: str) -> bool:
+    """A digit-free identifier whose case pattern is not a word or CamelCase name."""
+    if len(part) < 8 or not part.isalpha() or part.islower() or part.isupper():
+        return False
+    uppers = sum(1 for c in part if c.isupper())
+    if uppers * 10 < len(part) * 3:  # CamelCase: few capitals
+        return False
+    # Random base-62 text has lowercase letters standing alone between capitals.
+    return re.search(r"[A-Z][a-z][A-Z]", part) is not None
+
+
+def _part_is_variable(part: str, after_keyword: bool) -> bool:
+    core = part.rstrip(".")
+    if not core:
+        return False
+    if after_keyword and core[0].isalpha():
+        return True
+    if "@" in core and _EMAIL.fullmatch(core):
+        return True
+    if "." in core:
+        if _CODE_NAME.fullmatch(core):
+            return False
+        if _HOST_OR_FILE.fullmatch(core) or _DOTTED.fullmatch(core):
+            return True
+    return bool(_PREFIXED_ID.fullmatch(core) or _HEXISH.fullmatch(core) or _random_looking(core))
+
+
+def _classify(token: str) -> str:
+    """Template of one whitespace-free, digit-free token."""
+    parts = _SPLIT_PUNCT.split(token)
+    changed = False
+    for i in range(0, len(parts), 2):
+        part = parts[i]
+        if not part:
+            continue
+        key = parts[i - 2].lower() if i >= 2 and parts[i - 1].endswith("=") else ""
+        if _part_is_variable(part, key in _VALUE_KEYWORDS):
+            parts[i] = _MARK
+            changed = True
+    return "".join(parts) if changed else token
+
+
+def _token(token: str) -> str:
+    cached = _memo.get(token)
+    if cached is not None:
+        return cached
+    result = _classify(token)
+    if len(_memo) >= _MEMO_LIMIT:
+        _memo.clear()
+    _memo[token] = result
+    return result
+
+
+def _has_digit(token: str) -> bool:
+    return any(c in "0123456789\x00" for c in token)
 
 
 def message_template(text: str) -> str:
     """The template of one log message: constant words kept, variable parts as ``<*>``."""
-    masked = _MASK.sub(_MARK, text)
-    masked = _TOKEN_WITH_DIGIT.sub(_MARK, masked)
-    return _RUN.sub(VAR, masked).strip()
+    if "'" in text or '"' in text or "`" in text:
+        text = _QUOTED.sub(_MARK, text)
+    if "/" in text:
+        text = _PATH.sub(_MARK, text)
+    out = text.split()
+    after_keyword = False
+    for i, token in enumerate(out):
+        if after_keyword and token[0].isalpha():
+            out[i] = _MARK
+            after_keyword = False
+            continue
+        if token.translate(_NO_DIGITS) != token:
+            masked = _DIGIT_PART.sub(_MARK, token)
+            out[i] = masked if masked == _MARK else _token(masked)
+            j = i - 1
+            while j >= 0 and out[j] in _DATE_WORDS:
+                out[j] = _MARK
+                j -= 1
+        else:
+            out[i] = _token(token)
+            after_keyword = token.lower() in _VALUE_KEYWORDS
+    joined = " ".join(out)
+    if _MARK not in joined:
+        return joined
+    joined = _RUN.sub(VAR, joined)
+    if "(" in joined or "[" in joined:
+        joined = _VAR_RUN.sub(VAR, _BARE_PAREN.sub("", joined))
+    return joined
+
+
+_NO_DIGITS: Final = str.maketrans("", "", "0123456789\x00")

@@ -247,6 +247,23 @@ class RedisStore:
         ]
         return [_s(m) for res in self._run(calls) for m in res]
 
+    def claim_escalations(self, now: float, lease_until: float, limit: int = 50) -> list[str]:
+        calls = [
+            ("claim_due", [self.keys.escalations(s)], [now, lease_until, limit])
+            for s in range(NSHARDS)
+        ]
+        return [_s(m) for res in self._run(calls) for m in res]
+
+    def schedule_escalation(self, gid: str, at: float) -> None:
+        key = self.keys.escalations(shard_of(gid))
+        pipe = self.r.pipeline(transaction=False)
+        pipe.zadd(key, {gid: at})
+        pipe.expire(key, self.retention.group_s)
+        pipe.execute()
+
+    def cancel_escalation(self, gid: str) -> None:
+        self.r.zrem(self.keys.escalations(shard_of(gid)), gid)
+
     def finish_render(
         self, gid: str, rendered_ver: int, now: float, update_interval: float, lease_until: float
     ) -> int:

@@ -1,0 +1,166 @@
+"""Wiring: settings -> Redis store, Pub/Sub puller, notifier, Bolt app, HTTP server."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from socketserver import ThreadingMixIn
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+import redis
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+from bot.config import Settings, SettingsError, load_settings
+from bot.deps import Deps
+from bot.ingest.pull import BatchPolicy, Pipeline, Puller
+from bot.lifecycle import Lifecycle
+from bot.metrics import METRICS
+from bot.notify.notifier import Notifier, Router, Target
+from bot.notify.sender import Sender, make_client
+from bot.store.redis_store import RedisStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    app: App
+    store: RedisStore
+    notifier: Notifier
+    puller: Puller | None
+    deps: Deps
+
+
+def default_router(settings: Settings) -> Router:
+    target = Target(settings.default_channel, settings.locale, settings.tz)
+    return lambda group: [target]
+
+
+def build(
+    settings: Settings,
+    *,
+    clock: Callable[[], float] = time.time,
+    router: Router | None = None,
+    with_puller: bool = True,
+) -> Runtime:
+    client = redis.Redis.from_url(settings.redis_url, socket_timeout=10, health_check_interval=30)
+    store = RedisStore(client, settings.redis_prefix)
+    web = make_client(settings.slack_bot_token, settings.slack_api_url)
+    sender = Sender(web)
+    notifier = Notifier(
+        store,
+        sender,
+        router or default_router(settings),
+        default_channel=settings.default_channel,
+        clock=clock,
+        update_interval=settings.update_interval_s,
+    )
+    lifecycle = Lifecycle(store, notifier, clock)
+    deps = Deps(store, notifier, lifecycle, settings.locale, settings.tz)
+    app = App(
+        token=settings.slack_bot_token,
+        signing_secret=settings.slack_signing_secret,
+        client=web,
+        process_before_response=False,
+        raise_error_for_unhandled_request=False,
+    )
+
+    @app.error
+    def on_error(error: Exception, body: dict[str, Any]) -> None:  # edge: Bolt's error handler
+        log.error("slack listener failed: %s", type(error).__name__, exc_info=error)
+
+    import handlers
+
+    handlers.register(app, deps)
+    puller = None
+    if with_puller:
+        from google.cloud import pubsub_v1
+
+        policy = BatchPolicy(settings.update_interval_s, settings.group_wait_s)
+        puller = Puller(
+            pubsub_v1.SubscriberClient(),
+            settings.pubsub_subscription,
+            Pipeline(store, policy=policy, clock=clock),
+            threads=settings.pullers,
+            max_messages=settings.pull_max_messages,
+        )
+    return Runtime(settings, app, store, notifier, puller, deps)
+
+
+def wsgi_app(rt: Runtime) -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]:
+    slack = SlackRequestHandler(rt.app)
+
+    def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path == "/healthz":
+            ok, detail = True, {"redis": "ok", "pubsub": "ok"}
+            try:
+                rt.store.r.ping()
+            except redis.RedisError as exc:
+                ok, detail["redis"] = False, type(exc).__name__
+            if rt.puller is not None and not rt.puller.healthy.is_set():
+                detail["pubsub"] = "not yet pulled"
+            body = json.dumps({"ok": ok, **detail}).encode()
+            start_response("200 OK" if ok else "503 Service Unavailable", [("Content-Type", "application/json")])
+            return [body]
+        if path == "/metrics":
+            start_response("200 OK", [("Content-Type", "text/plain; version=0.0.4")])
+            return [METRICS.render().encode()]
+        return slack(environ, start_response)
+
+    return application
+
+
+class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        log.debug("http: " + format, *args)
+
+
+def start_http(rt: Runtime, host: str, port: int) -> WSGIServer:
+    server = make_server(host, port, wsgi_app(rt), _ThreadingWSGIServer, _QuietHandler)
+    threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
+    return server
+
+
+def serve(settings: Settings) -> None:
+    rt = build(settings)
+    server = start_http(rt, settings.host, settings.port)
+    assert rt.puller is not None
+    rt.puller.start()
+    rt.notifier.start()
+    log.info("serving on %s:%s, pulling %s", settings.host, settings.port, settings.pubsub_subscription)
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    signal.signal(signal.SIGINT, lambda *_: done.set())
+    done.wait()
+    log.info("stopping: finishing in-flight batches")
+    rt.puller.stop()
+    rt.notifier.stop()
+    server.shutdown()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from bot.logs import setup_logging
+
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"triage-bot: {exc}", file=sys.stderr)
+        return 2
+    setup_logging(settings.log_level)
+    serve(settings)
+    return 0

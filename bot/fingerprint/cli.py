@@ -1,0 +1,108 @@
+"""`triage-bot fingerprint` and `triage-bot explain`: group LogEntry JSON lines offline.
+
+No Redis, no Slack: each line is parsed and fingerprinted exactly as the ingest path does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator
+from typing import Any, TextIO
+
+from bot.fingerprint import explain, fingerprint, load_rules
+from bot.fingerprint.explain import render_explanation
+from bot.fingerprint.rules import FingerprintRule, RuleError
+from bot.ingest.logentry import parse_entry
+from bot.models import Rejected
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", metavar="FILE.jsonl", help="LogEntry JSON, one a line; - = stdin")
+    parser.add_argument(
+        "--rules",
+        metavar="RULES.yaml",
+        help="YAML file: a list of fingerprint rules, or a mapping with `fingerprint_rules:`",
+    )
+
+
+def add_arguments_fingerprint(parser: argparse.ArgumentParser) -> None:
+    _add_common(parser)
+
+
+def add_arguments_explain(parser: argparse.ArgumentParser) -> None:
+    _add_common(parser)
+
+
+def _lines(path: str) -> Iterator[bytes]:
+    if path == "-":
+        yield from sys.stdin.buffer
+        return
+    with open(path, "rb") as fh:
+        yield from fh
+
+
+def _rules(path: str | None) -> list[FingerprintRule]:
+    if not path:
+        return []
+    import yaml
+
+    with open(path, encoding="utf-8") as fh:
+        doc: Any = yaml.safe_load(fh)
+    if isinstance(doc, dict):
+        doc = doc.get("fingerprint_rules") or []
+    return load_rules(doc)
+
+
+def cmd_fingerprint(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    try:
+        rules = _rules(getattr(args, "rules", None))
+    except (OSError, RuleError) as exc:
+        print(f"triage-bot fingerprint: {exc}", file=sys.stderr)
+        return 2
+    skipped = 0
+    write = out.write
+    try:
+        for raw in _lines(args.file):
+            if not raw.strip():
+                continue
+            ev = parse_entry(raw.rstrip(b"\r\n"))
+            if isinstance(ev, Rejected):
+                if ev.insert_id:
+                    write(f"{ev.insert_id}\trejected\n")
+                else:
+                    skipped += 1
+                continue
+            write(f"{ev.insert_id}\t{fingerprint(ev, rules).id}\n")
+    except OSError as exc:
+        print(f"triage-bot fingerprint: {exc}", file=sys.stderr)
+        return 1
+    if skipped:
+        print(f"triage-bot fingerprint: skipped {skipped} rejected lines without insertId",
+              file=sys.stderr)
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    try:
+        rules = _rules(getattr(args, "rules", None))
+    except (OSError, RuleError) as exc:
+        print(f"triage-bot explain: {exc}", file=sys.stderr)
+        return 2
+    status = 0
+    try:
+        for n, raw in enumerate(_lines(args.file), 1):
+            if not raw.strip():
+                continue
+            ev = parse_entry(raw.rstrip(b"\r\n"))
+            if isinstance(ev, Rejected):
+                print(f"{ev.insert_id or f'line {n}'}\trejected: {ev.reason}", file=out)
+                status = 1
+                continue
+            print(render_explanation(ev.insert_id, explain(ev, rules)), file=out)
+    except OSError as exc:
+        print(f"triage-bot explain: {exc}", file=sys.stderr)
+        return 1
+    return status

@@ -1,0 +1,187 @@
+"""Pub/Sub ingest: batched synchronous Pull, a few concurrent pullers, ack after Redis commit.
+
+The streaming-pull callback subscriber hands messages over one at a time; on the emulator it
+tops out near 2,000 messages/s. Batched Pull + one Acknowledge per batch moves an order of
+magnitude more, and lets one Lua call record the whole batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from google.api_core import exceptions as gexc
+from google.cloud import pubsub_v1
+
+from bot.fingerprint import fingerprint
+from bot.ingest.logentry import parse_entry
+from bot.metrics import METRICS
+from bot.models import ErrorEvent, Fingerprint, Rejected
+from bot.store.redis_store import BatchResult, RedisStore
+
+log = logging.getLogger(__name__)
+
+Fingerprinter = Callable[[ErrorEvent], Fingerprint]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchPolicy:
+    update_interval: float = 30.0
+    group_wait: float = 0.0
+
+
+class Pipeline:
+    """Payloads -> parsed, fingerprinted, recorded in Redis (one round trip). Raises only on a
+    Redis error, in which case nothing of the batch may be acked."""
+
+    def __init__(
+        self,
+        store: RedisStore,
+        fingerprinter: Fingerprinter = fingerprint,
+        policy: BatchPolicy | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.fingerprinter = fingerprinter
+        self.policy = policy or BatchPolicy()
+        self.clock = clock
+
+    def process(self, payloads: Sequence[bytes]) -> BatchResult:
+        items: list[tuple[ErrorEvent, Fingerprint]] = []
+        rejected: list[Rejected] = []
+        for data in payloads:
+            parsed = parse_entry(data)
+            if isinstance(parsed, Rejected):
+                rejected.append(parsed)
+                continue
+            try:
+                items.append((parsed, self.fingerprinter(parsed)))
+            except Exception as exc:  # edge: a fingerprint bug must not stall the subscription
+                log.exception("fingerprint failed for %s", parsed.insert_id)
+                rejected.append(
+                    Rejected(f"fingerprint failed: {type(exc).__name__}", data[:4096].decode(
+                        "utf-8", "replace"), parsed.insert_id)
+                )
+        p = self.policy
+        result = self.store.record_batch(
+            items, rejected, now=self.clock(), update_interval=p.update_interval,
+            group_wait=p.group_wait,
+        )
+        METRICS.entries_in.inc(len(payloads))
+        METRICS.duplicates.inc(result.duplicates)
+        METRICS.dead_lettered.inc(result.dead_lettered)
+        METRICS.groups_new.inc(sum(1 for d in result.deltas if d.new))
+        METRICS.groups_regressed.inc(sum(1 for d in result.deltas if d.regressed))
+        return result
+
+
+class Puller:
+    """`threads` pullers on one subscription. Each: Pull up to `max_messages`, keep their ack
+    deadline extended while the batch is in flight, process, then Acknowledge the batch."""
+
+    def __init__(
+        self,
+        subscriber: pubsub_v1.SubscriberClient,
+        subscription: str,
+        pipeline: Pipeline,
+        *,
+        threads: int = 3,
+        max_messages: int = 500,
+        ack_extension_s: int = 60,
+        on_batch: Callable[[BatchResult], None] | None = None,
+    ) -> None:
+        self.subscriber = subscriber
+        self.subscription = subscription
+        self.pipeline = pipeline
+        self.threads = threads
+        self.max_messages = max_messages
+        self.ack_extension_s = ack_extension_s
+        self.on_batch = on_batch
+        self._stop = threading.Event()
+        self._workers: list[threading.Thread] = []
+        self.healthy = threading.Event()
+
+    def start(self) -> None:
+        for i in range(self.threads):
+            t = threading.Thread(target=self._run, name=f"puller-{i}", daemon=True)
+            t.start()
+            self._workers.append(t)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        for t in self._workers:
+            t.join(timeout)
+
+    def _run(self) -> None:
+        backoff = 0.5
+        while not self._stop.is_set():
+            try:
+                self.pull_once()
+                backoff = 0.5
+            except Exception:  # edge of the ingest loop: log, back off, go on
+                self.healthy.clear()
+                log.exception("ingest batch failed; not acked, it will be redelivered")
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, 30.0)
+
+    def pull_once(self, timeout: float = 30.0) -> int:
+        """Pull one batch and handle it; returns how many messages were acked."""
+        try:
+            resp = self.subscriber.pull(
+                request={"subscription": self.subscription, "max_messages": self.max_messages},
+                timeout=timeout,
+            )
+        except gexc.DeadlineExceeded:
+            return 0
+        self.healthy.set()
+        msgs = resp.received_messages
+        if not msgs:
+            return 0
+        ack_ids = [m.ack_id for m in msgs]
+        started = time.perf_counter()
+        with _Lease(self.subscriber, self.subscription, ack_ids, self.ack_extension_s):
+            result = self.pipeline.process([m.message.data for m in msgs])
+        # Committed in Redis: now, and only now, ack.
+        for i in range(0, len(ack_ids), 2000):
+            self.subscriber.acknowledge(
+                request={"subscription": self.subscription, "ack_ids": ack_ids[i : i + 2000]}
+            )
+        METRICS.batch_seconds.observe(time.perf_counter() - started)
+        if self.on_batch is not None:
+            self.on_batch(result)
+        return len(ack_ids)
+
+
+class _Lease:
+    """Extends the ack deadline of an in-flight batch every `extension/2` seconds until done."""
+
+    def __init__(
+        self, subscriber: pubsub_v1.SubscriberClient, sub: str, ack_ids: list[str], ext: int
+    ) -> None:
+        self.subscriber, self.sub, self.ack_ids, self.ext = subscriber, sub, ack_ids, ext
+        self._done = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> _Lease:
+        self._thread = threading.Thread(target=self._extend, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+
+    def _extend(self) -> None:
+        while not self._done.wait(self.ext / 2):
+            try:
+                self.subscriber.modify_ack_deadline(
+                    request={
+                        "subscription": self.sub,
+                        "ack_ids": self.ack_ids,
+                        "ack_deadline_seconds": self.ext,
+                    }
+                )
+            except gexc.GoogleAPICallError:
+                log.warning("could not extend the ack deadline of an in-flight batch")

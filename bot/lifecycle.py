@@ -1,0 +1,50 @@
+"""Human actions on alert groups (from buttons or slash commands): state change + re-render."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.i18n import t
+from bot.notify.notifier import Notifier
+from bot.store.redis_store import RedisStore
+
+_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_DURATION = re.compile(r"^(\d+)\s*([mhd])$")
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    ok: bool
+    message: str = ""  # localized, for an ephemeral answer when not ok
+    state: str = ""
+
+
+def parse_duration(text: str) -> int | None:
+    m = _DURATION.match(text.strip().lower())
+    if not m:
+        return None
+    return int(m.group(1)) * {"m": 60, "h": 3600, "d": 86400}[m.group(2)]
+
+
+class Lifecycle:
+    def __init__(
+        self, store: RedisStore, notifier: Notifier, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.store, self.notifier, self.clock = store, notifier, clock
+
+    def act(self, gid: str, transition: str, user: str, arg: str | float = "", locale: str = "en") -> Outcome:
+        if transition == "assign" and not _USER.match(str(arg)):
+            return Outcome(False, t("error.bad_value", locale))
+        res = self.store.transition(gid, transition, user, self.clock(), arg)
+        if res.status == "not_found":
+            return Outcome(False, t("error.not_found", locale, gid=gid))
+        if res.status == "invalid":
+            return Outcome(
+                False, t("error.invalid_transition", locale, action=transition, gid=gid, state=res.state)
+            )
+        if res.status == "ok":
+            self.notifier.refresh(gid)
+        return Outcome(True, state=res.state)

@@ -1,0 +1,59 @@
+"""Interactive element ids: one symbol names a button's action_id and routes its click."""
+
+from __future__ import annotations
+
+import json
+import re
+from enum import StrEnum
+
+
+class Action(StrEnum):
+    ACK = "tb_ack"
+    UNACK = "tb_unack"
+    RESOLVE = "tb_resolve"
+    REOPEN = "tb_reopen"
+    SNOOZE = "tb_snooze"
+    UNSNOOZE = "tb_unsnooze"
+    ASSIGN = "tb_assign"
+
+
+# The store's transition for each button.
+TRANSITION = {
+    Action.ACK: "acknowledge",
+    Action.UNACK: "unacknowledge",
+    Action.RESOLVE: "resolve",
+    Action.REOPEN: "reopen",
+    Action.UNSNOOZE: "unsnooze",
+    Action.ASSIGN: "assign",
+}
+
+# Snooze choices: value -> (transition, argument)
+SNOOZE_CHOICES: dict[str, tuple[str, int]] = {
+    "1h": ("snooze_for", 3600),
+    "8h": ("snooze_for", 8 * 3600),
+    "24h": ("snooze_for", 24 * 3600),
+    "n10": ("snooze_count", 10),
+    "n100": ("snooze_count", 100),
+}
+
+_GID = re.compile(r"^fp\d+-[0-9a-f]{8,32}$|^[a-z]{1,12}\d*-[\w.:-]{1,120}$")
+
+
+class BadValue(ValueError):
+    """A button value that was tampered with or is not ours."""
+
+
+def encode_value(gid: str, **extra: str) -> str:
+    return json.dumps({"g": gid, **extra}, separators=(",", ":"))
+
+
+def decode_value(value: str | None) -> dict[str, str]:
+    try:
+        data = json.loads(value or "")
+    except ValueError:
+        raise BadValue("not JSON") from None
+    if not isinstance(data, dict) or not isinstance(data.get("g"), str) or not _GID.match(data["g"]):
+        raise BadValue("no group id")
+    if any(not isinstance(v, str) for v in data.values()):
+        raise BadValue("unexpected field types")
+    return data
