@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.fingerprint.template import message_template  # noqa: E402
+from bot.fingerprint.template import message_template
 
 DEFAULT_CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "loghub2k"
 SEP = "\x1f"
@@ -33,7 +33,9 @@ def _load(corpus: Path) -> list[tuple[str, str, str]]:
     with (corpus / "entries.jsonl").open(encoding="utf-8") as f:
         for line in f:
             entry = json.loads(line)
-            rows.append((entry["insertId"], entry["resource"]["labels"]["job"], entry["textPayload"]))
+            rows.append(
+                (entry["insertId"], entry["resource"]["labels"]["job"], entry["textPayload"])
+            )
     return rows
 
 
@@ -54,7 +56,9 @@ def _timing(rows: list[tuple[str, str, str]], raw: list[str]) -> tuple[float, fl
     return best_tpl / len(texts) * 1e6, best_all / len(raw) * 1e6
 
 
-def _diag(dataset: str, rows: list[tuple[str, str, str]], keys: dict[str, str], truth: dict[str, str]) -> None:
+def _diag(
+    dataset: str, rows: list[tuple[str, str, str]], keys: dict[str, str], truth: dict[str, str]
+) -> None:
     by_true: dict[str, Counter[str]] = defaultdict(Counter)
     by_pred: dict[str, Counter[str]] = defaultdict(Counter)
     sample: dict[str, str] = {}
@@ -92,7 +96,10 @@ def main() -> None:
     scorer = corpus.parent / "loghub_score.py"
     result = subprocess.run(
         [sys.executable, str(scorer), str(corpus / "labels.tsv"), out.name],
-        capture_output=True, text=True, check=True, cwd=scorer.parent,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=scorer.parent,
     )
     Path(out.name).unlink()
     for part in result.stdout.split("\n")[0].split():
@@ -102,8 +109,10 @@ def main() -> None:
 
     raw = (corpus / "entries.jsonl").read_text(encoding="utf-8").splitlines()
     per_tpl, per_entry = _timing(rows, raw)
-    print(f"message_template {per_tpl:.2f} µs/line; JSON parse + key {per_entry:.2f} µs/entry "
-          f"({1e6 / per_entry:,.0f} entries/s)")
+    print(
+        f"message_template {per_tpl:.2f} µs/line; JSON parse + key {per_entry:.2f} µs/entry "
+        f"({1e6 / per_entry:,.0f} entries/s)"
+    )
 
     if args.diag:
         truth = dict(

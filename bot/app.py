@@ -46,12 +46,29 @@ def default_router(settings: Settings) -> Router:
     return lambda group: [target]
 
 
+def make_subscriber(settings: Settings) -> Any:
+    """A SubscriberClient; with PUBSUB_EMULATOR_HOST set, an insecure channel to the emulator."""
+    from google.cloud import pubsub_v1
+
+    if settings.pubsub_emulator_host:
+        import grpc
+        from google.pubsub_v1.services.subscriber.transports import SubscriberGrpcTransport
+
+        channel = grpc.insecure_channel(
+            settings.pubsub_emulator_host,
+            options=[("grpc.max_receive_message_length", 64 * 1024 * 1024)],
+        )
+        return pubsub_v1.SubscriberClient(transport=SubscriberGrpcTransport(channel=channel))
+    return pubsub_v1.SubscriberClient()
+
+
 def build(
     settings: Settings,
     *,
     clock: Callable[[], float] = time.time,
     router: Router | None = None,
     with_puller: bool = True,
+    pull_timeout: float = 10.0,
 ) -> Runtime:
     client = redis.Redis.from_url(settings.redis_url, socket_timeout=10, health_check_interval=30)
     store = RedisStore(client, settings.redis_prefix)
@@ -68,7 +85,6 @@ def build(
     lifecycle = Lifecycle(store, notifier, clock)
     deps = Deps(store, notifier, lifecycle, settings.locale, settings.tz)
     app = App(
-        token=settings.slack_bot_token,
         signing_secret=settings.slack_signing_secret,
         client=web,
         process_before_response=False,
@@ -84,15 +100,14 @@ def build(
     handlers.register(app, deps)
     puller = None
     if with_puller:
-        from google.cloud import pubsub_v1
-
         policy = BatchPolicy(settings.update_interval_s, settings.group_wait_s)
         puller = Puller(
-            pubsub_v1.SubscriberClient(),
+            make_subscriber(settings),
             settings.pubsub_subscription,
             Pipeline(store, policy=policy, clock=clock),
             threads=settings.pullers,
             max_messages=settings.pull_max_messages,
+            pull_timeout=pull_timeout,
         )
     return Runtime(settings, app, store, notifier, puller, deps)
 

@@ -16,6 +16,7 @@ its own clients from ``PUBSUB_EMULATOR_HOST`` can run inside ``with backend.env(
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 from collections.abc import Iterator, Mapping, Sequence
@@ -24,7 +25,9 @@ from dataclasses import dataclass, field
 
 import grpc
 import pytest
+from google.api_core.exceptions import AlreadyExists
 from google.cloud import pubsub_v1
+from google.pubsub_v1 import PublisherClient as GapicPublisherClient
 from google.pubsub_v1.services.publisher.transports import PublisherGrpcTransport
 from google.pubsub_v1.services.subscriber.transports import SubscriberGrpcTransport
 
@@ -65,10 +68,15 @@ class PubSubBackend:
     project: str = PROJECT
     publisher: pubsub_v1.PublisherClient = field(init=False)
     subscriber: pubsub_v1.SubscriberClient = field(init=False)
+    # The generated client: Publish one request at a time, no batching, no futures.
+    raw_publisher: GapicPublisherClient = field(init=False)
 
     def __post_init__(self) -> None:
         self.publisher = insecure_publisher(self.host)
         self.subscriber = insecure_subscriber(self.host)
+        self.raw_publisher = GapicPublisherClient(
+            transport=PublisherGrpcTransport(channel=grpc.insecure_channel(self.host))
+        )
 
     def unique_name(self, prefix: str) -> str:
         """A topic or subscription id no other test in this session uses."""
@@ -92,8 +100,7 @@ class PubSubBackend:
         """Create ``topic`` (if needed) and a pull subscription ``sub`` on it; return paths."""
         topic_path = self.topic_path(topic)
         sub_path = self.subscription_path(sub)
-        existing = {t.name for t in self._topics([topic_path])}
-        if topic_path not in existing:
+        with contextlib.suppress(AlreadyExists):
             self.publisher.create_topic(name=topic_path)
         request: dict[str, object] = {
             "name": sub_path,
@@ -108,15 +115,6 @@ class PubSubBackend:
         self.subscriber.create_subscription(request=request)
         return topic_path, sub_path
 
-    def _topics(self, paths: Sequence[str]) -> list[object]:
-        found = []
-        for path in paths:
-            try:
-                found.append(self.publisher.get_topic(topic=path))
-            except Exception:  # NotFound: the caller creates it
-                continue
-        return found
-
     def publish(
         self,
         topic_path: str,
@@ -128,7 +126,7 @@ class PubSubBackend:
         attrs = dict(attributes or {})
         for start in range(0, len(payloads), PUBLISH_BATCH):
             batch = payloads[start : start + PUBLISH_BATCH]
-            response = self.publisher.api.publish(
+            response = self.raw_publisher.publish(
                 topic=topic_path,
                 messages=[{"data": data, "attributes": attrs} for data in batch],
             )
@@ -151,6 +149,7 @@ class PubSubBackend:
     def close(self) -> None:
         self.publisher.stop()
         self.subscriber.close()
+        self.raw_publisher.transport.close()
 
 
 @pytest.fixture(scope="session", params=backend_kinds())

@@ -16,6 +16,7 @@ Custom rules (`rules.py`) can replace the components or the title.
 from __future__ import annotations
 
 import hashlib
+from itertools import chain
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -92,7 +93,7 @@ def fingerprint(
     in_app: InAppConfig = DEFAULT_IN_APP,
 ) -> Fingerprint:
     """The group of an event. Pure and deterministic; every replica computes the same id."""
-    return _compute(event, rules, in_app, None).fingerprint
+    return _compute(event, rules, in_app, None)[0]
 
 
 def explain(
@@ -101,11 +102,13 @@ def explain(
     in_app: InAppConfig = DEFAULT_IN_APP,
 ) -> Explanation:
     """The fingerprint with the reasons: strategy, each frame's fate, notes."""
-    return _compute(event, rules, in_app, [])
+    notes: list[str] = []
+    fp, strategy, runtime, decisions = _compute(event, rules, in_app, notes)
+    return Explanation(fp, strategy, runtime, tuple(decisions), tuple(notes))
 
 
 def _hash(components: Sequence[tuple[str, str]]) -> str:
-    payload = "\x1e".join(f"{k}\x1f{v}" for k, v in components)
+    payload = "\x1f".join(chain.from_iterable(components))
     return hashlib.blake2b(payload.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
 
 
@@ -130,6 +133,28 @@ def route_template(url: str) -> str:
     return "/".join("{id}" if s and _SEG_VARIABLE.match(s) else s for s in segs)
 
 
+_DIGIT_TOKEN = re.compile(r"(?a)\b[A-Za-z_]*+[0-9]\w*")
+_TEMPLATE_CACHE: dict[str, str] = {}
+_TEMPLATE_CACHE_MAX = 16384
+
+
+def template(text: str) -> str:
+    """`message_template` of the text with every word that holds a digit made "0" first.
+
+    The template treats any token holding a digit as a variable, so canonicalising those words
+    does not change what is hashed, but it makes recurrences of one message share one cache
+    entry (the template is the costliest step of the no-trace path). Deterministic: the result
+    depends only on the text, never on what was cached before.
+    """
+    canon = _DIGIT_TOKEN.sub("0", text)
+    out = _TEMPLATE_CACHE.get(canon)
+    if out is None:
+        if len(_TEMPLATE_CACHE) >= _TEMPLATE_CACHE_MAX:
+            _TEMPLATE_CACHE.clear()
+        out = _TEMPLATE_CACHE[canon] = message_template(canon)
+    return out
+
+
 def _type_from_message(message: str) -> str:
     m = _TYPE_IN_MESSAGE.match(message)
     return m.group(1) if m else ""
@@ -140,7 +165,7 @@ def _compute(
     rules: Sequence[FingerprintRule],
     in_app: InAppConfig,
     notes: list[str] | None,
-) -> Explanation:
+) -> tuple[Fingerprint, str, str | None, list[FrameDecision]]:
     service = event.service
     st: Stacktrace | None = parse_stacktrace(event.stack, in_app) if event.stack else None
     if st is None and event.message and "\n" in event.message:
@@ -149,7 +174,7 @@ def _compute(
     comps: list[tuple[str, str]] = [("service", service)]
     frames_out: tuple[str, ...] = ()
     culprit = ""
-    all_frames: list[tuple[str, str]] = []
+    all_frames: list[tuple[str, str]] | None = [] if rules else None
     type_ = ""
     runtime = st.runtime if st is not None else None
     loc = event.report_location
@@ -161,6 +186,9 @@ def _compute(
             root = st.root
             type_ = root.type
             value = root.value
+            if not type_ and not value:  # frames only (zap's `stacktrace`): the message says it
+                type_ = _type_from_message(event.message)
+                value = event.message
             outer = st.outer
             title_type, title_value = outer.type or type_, outer.value or value
             chain = [root, *reversed(st.exceptions[:-1])]  # root cause first, then outwards
@@ -173,7 +201,8 @@ def _compute(
         seen: set[tuple[str, str]] = set()
         for exc in chain:
             for f in exc.frames:
-                all_frames.append((f.module, f.function))
+                if all_frames is not None:
+                    all_frames.append((f.module, f.function))
                 key = (f.module, f.function)
                 if not f.in_app:
                     if decisions is not None:
@@ -193,7 +222,8 @@ def _compute(
             path = str(loc.get("filePath") or "")
             fn = str(loc.get("functionName"))
             f = Frame(path, fn, path.rsplit("/", 1)[-1], None, True, "Error Reporting location")
-            all_frames.append((f.module, f.function))
+            if all_frames is not None:
+                all_frames.append((f.module, f.function))
             if (f.module, f.function) not in seen and len(candidates) < TOP_FRAMES:
                 candidates.insert(0, f)
                 if decisions is not None:
@@ -206,7 +236,7 @@ def _compute(
         if type_:
             comps.append(("type", type_))
         if type_ in GENERIC_TYPES or (runtime == "go"):
-            comps.append(("value", message_template(value)))
+            comps.append(("value", template(value)))
             if notes is not None:
                 notes.append(f"type {type_!r} is generic: its message template is hashed too")
         for f in top:
@@ -228,7 +258,7 @@ def _compute(
         type_ = _type_from_message(event.message)
         if type_:
             comps.append(("type", type_))
-        comps.append(("message", message_template(event.message)))
+        comps.append(("message", template(event.message)))
         title = _short_message(event.message)
     elif event.http is not None:
         strategy = "request"
@@ -244,7 +274,7 @@ def _compute(
     if rules:
         msg_for_rules = event.message
         for i, rule in enumerate(rules):
-            if not rule.matches(service, type_, msg_for_rules, all_frames):
+            if not rule.matches(service, type_, msg_for_rules, all_frames or ()):
                 continue
             values = _variables(comps, service, type_, culprit, event.message)
             if rule.fingerprint is not None:
@@ -267,7 +297,7 @@ def _compute(
         frames=frames_out,
         components=tuple(comps),
     )
-    return Explanation(fp, strategy, runtime, tuple(decisions or ()), tuple(notes or ()))
+    return fp, strategy, runtime, decisions or []
 
 
 def _func_name(function: str) -> str:
@@ -285,7 +315,7 @@ def _variables(
         "type": type_,
         "function": fn,
         "module": mod,
-        "message": message_template(message) if message else "",
+        "message": template(message) if message else "",
     }
 
 

@@ -79,8 +79,10 @@ def cmd_fingerprint(args: argparse.Namespace, out: TextIO | None = None) -> int:
         print(f"triage-bot fingerprint: {exc}", file=sys.stderr)
         return 1
     if skipped:
-        print(f"triage-bot fingerprint: skipped {skipped} rejected lines without insertId",
-              file=sys.stderr)
+        print(
+            f"triage-bot fingerprint: skipped {skipped} rejected lines without insertId",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -18,7 +18,7 @@ _K8S: Final = "[bcdfghjklmnpqrstvwxz2456789]"
 # (name, pattern). Each pattern must be free of capturing groups: the name is the only group.
 PATTERNS: Final[tuple[tuple[str, str], ...]] = (
     ("email", r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"),
-    ("url", r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s\"'`<>()\[\]{}]+"),
+    ("url", r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s\"'`<>()\[\]{}]*[^\s\"'`<>()\[\]{},.;:!?]"),
     (
         "uuid",
         r"(?<![\w-])[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?"
@@ -33,13 +33,16 @@ PATTERNS: Final[tuple[tuple[str, str], ...]] = (
     (
         "ip",
         # IPv6 first (full form or with "::"), then IPv4; both with an optional port.
-        r"(?<![\w:.])(?:\[?(?:[0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}\]?"
-        r"|\[?(?:[0-9a-fA-F]{1,4}:){1,6}:(?:[0-9a-fA-F]{1,4}(?::[0-9a-fA-F]{1,4}){0,5})?\]?"
+        r"(?<![\w:.])(?:(?:[0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}"
+        r"|(?:[0-9a-fA-F]{1,4}:){1,6}:(?:[0-9a-fA-F]{1,4}(?::[0-9a-fA-F]{1,4}){0,5})?"
         r"|::(?:[fF]{4}:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F]{1,4}(?::[0-9a-fA-F]{1,4}){0,5})"
         r"|(?:\d{1,3}\.){3}\d{1,3})(?::\d{1,5})?(?![\w:.]*\w)",
     ),
     ("sha", r"(?<![\w-])(?:[0-9a-fA-F]{64}|[0-9a-fA-F]{40}|[0-9a-fA-F]{32})(?![\w-])"),
-    ("temp_path", r"(?<![\w/])/(?:tmp|var/tmp|var/folders|private/var/folders)/[^\s\"'`<>,;)]+"),
+    (
+        "temp_path",
+        r"(?<![\w/])/(?:tmp|var/tmp|var/folders|private/var/folders)/[^\s\"'`<>,;()\[\]{}]+",
+    ),
     # Kubernetes ReplicaSet / DaemonSet pod suffixes: "api-7d9f8c6b5d-x2x4z" -> "api-<pod>".
     (
         "pod",
@@ -56,7 +59,14 @@ PATTERNS: Final[tuple[tuple[str, str], ...]] = (
     ),
     (
         "base64",
-        r"(?<![\w+/])(?=[A-Za-z+/]*\d)(?=[\d+/]*[A-Za-z])[A-Za-z0-9+/]{24,}={0,2}(?![\w+/=])",
+        r"(?<![\w+/])(?=[A-Za-z+/]*\d)(?=[\w+/]*[A-Z])(?=[\w+/]*[a-z])"
+        r"[A-Za-z0-9+][A-Za-z0-9+/]{23,}={0,2}(?![\w+/=])",
+    ),
+    # Prefixed random ids: "inv_ORekH9BaMB", "ch_b209b859030e".
+    (
+        "id",
+        r"(?<![\w-])[a-z]{1,6}_(?:(?=[a-z]*[A-Z][a-z]*[A-Z])[A-Za-z]{6,}"
+        r"|(?=[A-Za-z]*\d)[A-Za-z0-9]{6,})(?![\w-])",
     ),
     ("quoted", r"(?<!\w)'[^'\n]*'(?!\w)|\"(?:[^\"\\\n]|\\.)*\"|`[^`\n]*`"),
     ("number", r"(?<![A-Za-z0-9.])[-+]?\d+(?:[.,]\d+)*(?:[eE][-+]?\d+)?(?![\w])"),

@@ -91,7 +91,12 @@ class FingerprintRule(BaseModel):
 
     @model_validator(mode="after")
     def _complete(self) -> FingerprintRule:
-        if self.service is None and self.type is None and self.message is None and self.frame is None:
+        if (
+            self.service is None
+            and self.type is None
+            and self.message is None
+            and self.frame is None
+        ):
             raise ValueError("a rule needs at least one matcher: service, type, message or frame")
         if self.fingerprint is None and self.title is None:
             raise ValueError("a rule needs an action: fingerprint (a list of strings) and/or title")

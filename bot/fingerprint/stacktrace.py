@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 MAX_FRAMES = 256  # frames kept per exception
 MAX_EXCEPTIONS = 16  # exceptions kept per chain
 
 
-@dataclass(frozen=True, slots=True)
-class Frame:
+class Frame(NamedTuple):
+    """One frame. A NamedTuple, not a dataclass: traces have many frames (hot path)."""
+
     module: str  # Go package path, JVM class, or short source path (Python/Node)
     function: str  # function/method name without arguments
     filename: str = ""
@@ -108,24 +110,58 @@ def _short_path(path: str) -> str:
     return _HEXHASH_SEG.sub("*", "/".join(parts[-2:]) if len(parts) >= 2 else path)
 
 
+def _alternation(items: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(re.escape(i) for i in sorted(items, key=len, reverse=True)))
+
+
+_PATTERN_CACHE: dict[tuple[str, ...], re.Pattern[str]] = {}
+
+
+def _rx(items: tuple[str, ...]) -> re.Pattern[str]:
+    """One compiled alternation per prefix/marker list: one C call per frame, not a loop."""
+    rx = _PATTERN_CACHE.get(items)
+    if rx is None:
+        rx = _PATTERN_CACHE[items] = _alternation(items) if items else re.compile(r"(?!)")
+    return rx
+
+
 def _classify_path(path: str, cfg: InAppConfig) -> tuple[bool, str]:
-    for inc in cfg.include:
-        if inc in path:
-            return True, f"in-app: matches include {inc!r}"
-    for marker in cfg.path_library:
-        if marker in path:
-            return False, f"library: path has {marker!r}"
+    if cfg.include:
+        m = _rx(cfg.include).search(path)
+        if m is not None:
+            return True, f"in-app: matches include {m.group()!r}"
+    m = _rx(cfg.path_library).search(path)
+    if m is not None:
+        return False, _why_path(m.group())
     return True, "in-app: application path"
 
 
 def _classify_prefix(module: str, prefixes: tuple[str, ...], cfg: InAppConfig) -> tuple[bool, str]:
-    for inc in cfg.include:
-        if module.startswith(inc):
-            return True, f"in-app: matches include {inc!r}"
-    for p in prefixes:
-        if module.startswith(p):
-            return False, f"library: {p}*"
+    if cfg.include:
+        m = _rx(cfg.include).match(module)
+        if m is not None:
+            return True, f"in-app: matches include {m.group()!r}"
+    m = _rx(prefixes).match(module)
+    if m is not None:
+        return False, _why_prefix(m.group())
     return True, "in-app: application package"
+
+
+_WHY: dict[str, str] = {}
+
+
+def _why_path(marker: str) -> str:
+    w = _WHY.get("p" + marker)
+    if w is None:
+        w = _WHY["p" + marker] = f"library: path has {marker!r}"
+    return w
+
+
+def _why_prefix(prefix: str) -> str:
+    w = _WHY.get("m" + prefix)
+    if w is None:
+        w = _WHY["m" + prefix] = f"library: {prefix}*"
+    return w
 
 
 def _cap(frames: list[Frame]) -> tuple[Frame, ...]:
@@ -165,7 +201,7 @@ def _parse_python(text: str, cfg: InAppConfig) -> Stacktrace | None:
             s = line.strip()
             if last >= 0 and s and frames[last].context is None and not _is_caret(s):
                 f = frames[last]
-                frames[last] = Frame(f.module, f.function, f.filename, f.lineno, f.in_app, f.why, s)
+                frames[last] = f._replace(context=s)
             continue
         s = line.strip()
         if not s:
@@ -199,7 +235,7 @@ def _is_caret(s: str) -> bool:
 
 # ---------------------------------------------------------------- JVM / Kotlin
 
-_JVM_FRAME = re.compile(r"^\s*at (?:[\w.$-]+/)?([\w$.<>\[\]/-]+?)\.([\w$<>\[\]-]+)\(([^)]*)\)")
+_JVM_FRAME = re.compile(r"^\s*at (?:[\w.@-]*/+)?([\w$.<>\[\]/-]+?)\.([\w$<>\[\]-]+)\(([^)]*)\)")
 _JVM_HEAD = re.compile(
     r"^\s*(Caused by: |Suppressed: |Wrapped by: )?(?:\[CIRCULAR REFERENCE: )?"
     r"([a-zA-Z_$][\w$]*(?:\.[\w$]+)+|[A-Z][\w$]*(?:Exception|Error|Throwable))(?::\s?(.*))?$"
@@ -232,7 +268,9 @@ def _parse_jvm(text: str, cfg: InAppConfig) -> Stacktrace | None:
         if s.startswith("...") or not s:
             continue
         h = _JVM_HEAD.match(line)
-        if h is not None and (h.group(1) or not excs or h.group(3) is not None or "." in h.group(2)):
+        if h is not None and (
+            h.group(1) or not excs or h.group(3) is not None or "." in h.group(2)
+        ):
             kind = (h.group(1) or "").strip().rstrip(":")
             if kind == "Suppressed":  # a sibling, not a cause: keep it out of the chain
                 cur = []
@@ -252,7 +290,9 @@ def _parse_jvm(text: str, cfg: InAppConfig) -> Stacktrace | None:
 
 _NODE_FRAME = re.compile(r"^\s*at (?:(async) )?(?:(.*?) \((.*)\)|(.*))$")
 _NODE_LOC = re.compile(r"^(.*?)(?::(\d+))?(?::(\d+))?$")
-_NODE_HEAD = re.compile(r"^(?:\[cause\]: |Caused by: )?([A-Za-z_$][\w$.]*)(?:\s*\[[^\]]*\])?: ?(.*)$")
+_NODE_HEAD = re.compile(
+    r"^(?:\[cause\]: |Caused by: )?([A-Za-z_$][\w$.]*)(?:\s*\[[^\]]*\])?: ?(.*)$"
+)
 
 
 def _parse_node(text: str, cfg: InAppConfig) -> Stacktrace | None:
@@ -296,7 +336,6 @@ def _parse_node(text: str, cfg: InAppConfig) -> Stacktrace | None:
 # ---------------------------------------------------------------- Go
 
 _GO_FILE = re.compile(r"^\t(\S.*?):(\d+)(?: \+0x[0-9a-f]+)?")
-_GO_ARGS = re.compile(r"\((?:[^()]|\([^()]*\))*\)$")
 _GO_GENERIC = re.compile(r"\[[^\]]*\]")
 _GO_HEAD = re.compile(r"^(panic|fatal error): (.*)$")
 
@@ -343,7 +382,8 @@ def _parse_go(text: str, cfg: InAppConfig) -> Stacktrace | None:
                 created = fn.startswith("created by ")
                 if created:
                     fn = fn[11:].split(" in goroutine ", 1)[0]
-                fn = _GO_ARGS.sub("", fn)
+                if fn.endswith(")"):
+                    fn = fn[: fn.rfind("(")]  # the arguments: pointers, never hashed
                 if "[" in fn:
                     fn = _GO_GENERIC.sub("[...]", fn)
                 pkg, func = _go_split(fn)
@@ -360,17 +400,19 @@ def _parse_go(text: str, cfg: InAppConfig) -> Stacktrace | None:
 
 
 def _go_classify(pkg: str, path: str, cfg: InAppConfig) -> tuple[bool, str]:
-    for inc in cfg.include:
-        if pkg.startswith(inc) or inc in path:
-            return True, f"in-app: matches include {inc!r}"
-    first = pkg.split("/", 1)[0]
-    if "." not in first and pkg != "main" and not pkg.startswith("main."):
+    if cfg.include:
+        m = _rx(cfg.include).match(pkg) or _rx(cfg.include).search(path)
+        if m is not None:
+            return True, f"in-app: matches include {m.group()!r}"
+    slash = pkg.find("/")
+    first = pkg if slash < 0 else pkg[:slash]
+    if "." not in first and first != "main":
         return False, "library: Go standard library"
     if "/pkg/mod/" in path or "/vendor/" in path:
         return False, "library: Go module cache"
-    for p in cfg.go_library_modules:
-        if pkg.startswith(p):
-            return False, f"library: {p}*"
+    m = _rx(cfg.go_library_modules).match(pkg)
+    if m is not None:
+        return False, _why_prefix(m.group())
     return True, "in-app: application package"
 
 

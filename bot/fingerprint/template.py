@@ -37,7 +37,8 @@ _PATH: Final = re.compile(r"(?<![\w.~/:])(?:~|\.{1,2})?/[^\s/,;'\"]+(?:/[^\s/,;'
 
 _PUNCT: Final = r",;:=()\[\]{}<>\"'`|/\\#"
 _SPLIT_PUNCT: Final = re.compile(rf"([{_PUNCT}]+)")
-_DIGIT_PART: Final = re.compile(rf"[^{_PUNCT}]*[\d{_MARK}][^{_PUNCT}]*")
+_HAS_DIGIT: Final = re.compile(rf"[\d{_MARK}]").search
+_DIGIT_PART: Final = re.compile(rf"(?<![^{_PUNCT}])[^{_PUNCT}\d{_MARK}]*+[\d{_MARK}][^{_PUNCT}]*+")
 
 _UNITS: Final = (
     r"(?:[kKMGTP]i?B|B|bytes?|[nuµm]?s|sec|secs|seconds?|min|mins|minutes?|h|hrs?|hours?"
@@ -51,11 +52,26 @@ _VAR_RUN: Final = re.compile(r"<\*>(?:[\s,;:=|/\\#-]*<\*>)+")
 
 # Words after which a value follows (as the next word, or as ``word=value``).
 _VALUE_KEYWORDS: Final = frozenset(
-    {"user", "username", "login", "host", "hostname", "rhost", "node", "domain", "uid", "gid"}
+    variant
+    for word in ("user", "username", "login", "host", "hostname", "rhost", "node", "domain")
+    for variant in (word, word.capitalize(), word.upper())
 )
-_DATE_WORDS: Final = frozenset(
-    "Mon Tue Wed Thu Fri Sat Sun Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+_WEEKDAYS: Final = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS: Final = (
+    "Jan",
+    "Feb",
+    "Mar",
+    "Apr",
+    "May",
+    "Jun",
+    "Jul",
+    "Aug",
+    "Sep",
+    "Oct",
+    "Nov",
+    "Dec",
 )
+_DATE_WORDS: Final = frozenset((*_WEEKDAYS, *_MONTHS))
 
 _EMAIL: Final = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # Host or file name: "example.com", "a.b.example.org", "lib.dll".
@@ -65,7 +81,7 @@ _DOTTED: Final = re.compile(r"[A-Za-z_][\w-]*(?:\.[\w$-]+){2,}")
 # Code names: an exception class, an ALL_CAPS constant ("a.b.Action.STARTED").
 _CODE_NAME: Final = re.compile(r".*\.(?:[A-Z]\w*(?:Exception|Error)(?:\$\w+)?|[A-Z][A-Z0-9_]+)")
 # Prefixed random id: "inv_ORekHBaMBx", "ch_abcDEFghij".
-_PREFIXED_ID: Final = re.compile(r"[a-z]{1,6}_(?=\w*[A-Z])(?=\w*[a-z])[A-Za-z]{6,}")
+_PREFIXED_ID: Final = re.compile(r"[a-z]{1,6}_(?=[a-z]*[A-Z][a-z]*[A-Z])[A-Za-z]{6,}")
 _HEXISH: Final = re.compile(r"[0-9a-fA-F]{12,}")
 
 _memo: dict[str, str] = {}
@@ -106,7 +122,7 @@ def _classify(token: str) -> str:
         part = parts[i]
         if not part:
             continue
-        key = parts[i - 2].lower() if i >= 2 and parts[i - 1].endswith("=") else ""
+        key = parts[i - 2] if i >= 2 and parts[i - 1].endswith("=") else ""
         if _part_is_variable(part, key in _VALUE_KEYWORDS):
             parts[i] = _MARK
             changed = True
@@ -114,18 +130,19 @@ def _classify(token: str) -> str:
 
 
 def _token(token: str) -> str:
-    cached = _memo.get(token)
-    if cached is not None:
-        return cached
+    """Template of one whitespace-free token; digit-free ones are memoised."""
+    if _HAS_DIGIT(token):
+        token = _DIGIT_PART.sub(_MARK, token)
+        if token == _MARK:
+            return token
+        cached = _memo.get(token)
+        if cached is not None:
+            return cached
     result = _classify(token)
     if len(_memo) >= _MEMO_LIMIT:
         _memo.clear()
     _memo[token] = result
     return result
-
-
-def _has_digit(token: str) -> bool:
-    return any(c in "0123456789\x00" for c in token)
 
 
 def message_template(text: str) -> str:
@@ -135,22 +152,24 @@ def message_template(text: str) -> str:
     if "/" in text:
         text = _PATH.sub(_MARK, text)
     out = text.split()
+    memo = _memo
     after_keyword = False
     for i, token in enumerate(out):
         if after_keyword and token[0].isalpha():
             out[i] = _MARK
             after_keyword = False
             continue
-        if token.translate(_NO_DIGITS) != token:
-            masked = _DIGIT_PART.sub(_MARK, token)
-            out[i] = masked if masked == _MARK else _token(masked)
+        result = memo.get(token)
+        if result is None:
+            result = _token(token)
+        out[i] = result
+        if result == token:
+            after_keyword = token in _VALUE_KEYWORDS
+        elif token[0] in _DIGIT_CHARS and i and out[i - 1] in _DATE_WORDS:
             j = i - 1
             while j >= 0 and out[j] in _DATE_WORDS:
                 out[j] = _MARK
                 j -= 1
-        else:
-            out[i] = _token(token)
-            after_keyword = token.lower() in _VALUE_KEYWORDS
     joined = " ".join(out)
     if _MARK not in joined:
         return joined
@@ -160,4 +179,4 @@ def message_template(text: str) -> str:
     return joined
 
 
-_NO_DIGITS: Final = str.maketrans("", "", "0123456789\x00")
+_DIGIT_CHARS: Final = frozenset("0123456789")

@@ -27,6 +27,7 @@ MAX_LABEL_CHARS = 1024
 _MESSAGE_KEYS = ("message", "msg")
 _ERROR_KEYS = ("error", "err", "exception")
 _STACK_KEYS = ("stack_trace", "stack", "stacktrace", "exception", "error", "err")
+_CHECKED_KEYS = tuple(dict.fromkeys((*_MESSAGE_KEYS, *_ERROR_KEYS, *_STACK_KEYS)))
 _REPORTED_ERROR_EVENT = "type.googleapis.com/google.devtools.clouderrorreporting.v1beta1.ReportedErrorEvent"
 
 # Resource label holding the service, per monitored-resource type; then the revision label.
@@ -105,10 +106,7 @@ def _decode(data: object) -> dict[str, Any]:
     if isinstance(data, bytes | bytearray | memoryview):
         if len(data) > MAX_ENTRY_CHARS:
             raise _Invalid(f"entry larger than {MAX_ENTRY_CHARS} bytes")
-        try:
-            text = bytes(data).decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise _Invalid(f"invalid UTF-8 at byte {exc.start}") from None
+        text: str | bytes = bytes(data) if not isinstance(data, bytes) else data
     elif isinstance(data, str):
         text = data
         if len(text) > MAX_ENTRY_CHARS:
@@ -116,9 +114,11 @@ def _decode(data: object) -> dict[str, Any]:
     else:
         raise _Invalid(f"unsupported input type {type(data).__name__}")
     try:
-        obj = json.loads(text)
+        obj = json.loads(text)  # bytes: json decodes UTF-8 itself (and refuses invalid bytes)
     except RecursionError:
         raise _Invalid("JSON nested too deeply") from None
+    except UnicodeDecodeError as exc:
+        raise _Invalid(f"invalid UTF-8 at byte {exc.start}") from None
     except ValueError as exc:
         raise _Invalid(f"not JSON: {exc}") from None
     if not isinstance(obj, dict):
@@ -146,8 +146,8 @@ def _str(parent: dict[str, Any], key: str, where: str = "") -> str | None:
 
 def _labels(src: dict[str, Any], into: dict[str, str]) -> None:
     for k, v in src.items():
-        if isinstance(v, str):
-            into[k] = v[:MAX_LABEL_CHARS]
+        if type(v) is str:
+            into[k] = v if len(v) <= MAX_LABEL_CHARS else v[:MAX_LABEL_CHARS]
         elif isinstance(v, bool | int | float):
             into[k] = str(v)
 
@@ -162,6 +162,13 @@ def _text(val: object) -> str | None:
 
 
 def _timestamp(value: str, field: str) -> float:
+    if len(value) <= 32 and value[-1:] == "Z" and value[10:11] == "T":
+        try:  # fast path: 3.11's fromisoformat reads RFC 3339 with "Z" and any fraction
+            dt = datetime.fromisoformat(value)
+            if dt.tzinfo is not None:
+                return dt.timestamp()
+        except ValueError:
+            pass
     m = _TS.match(value)
     if m is None:
         raise _Invalid(f"{field} is not an RFC 3339 timestamp: {value[:64]!r}")
@@ -265,16 +272,18 @@ def _split_text(text: str) -> tuple[str, str | None]:
 
 
 def _from_json_payload(jp: dict[str, Any]) -> tuple[str, str | None]:
-    message = ""
-    for key in _MESSAGE_KEYS:
-        val = _text(jp.get(key))
-        if val:
-            message = val
-            break
+    get = jp.get
+    message = get("message")
+    if type(message) is not str:
+        message = _text(message) or _text(get("msg")) or ""
+    elif not message:
+        message = _text(get("msg")) or ""
     error = ""
     stack: str | None = None
     for key in _ERROR_KEYS:
-        val = jp.get(key)
+        val = get(key)
+        if val is None:
+            continue
         if isinstance(val, dict):  # pino/bunyan `err: {type, message, stack}`
             s = _text(val.get("stack"))
             if s and stack is None:
@@ -289,23 +298,28 @@ def _from_json_payload(jp: dict[str, Any]) -> tuple[str, str | None]:
             error = val
     if stack is None:
         for key in _STACK_KEYS:
-            val = _text(jp.get(key))
-            if val and "\n" in val:
+            val = get(key)
+            if type(val) is str and "\n" in val:
                 stack = val
                 break
-    if error and "\n" in error:
-        error = _first_line(error) if stack is not None else error
-    if error and error not in message:
-        message = f"{message}: {error}" if message else error
-    if stack is None and "\n" in message:
-        message, stack = _split_text(message)
-    elif stack is not None:
-        stack = stack[:MAX_STACK_CHARS]
+    if error:
+        if "\n" in error and stack is not None:
+            error = _first_line(error)
+        if error not in message:
+            message = f"{message}: {error}" if message else error
+    if stack is None:
+        if "\n" in message:
+            message, stack = _split_text(message)
+    else:
+        if len(stack) > MAX_STACK_CHARS:
+            stack = stack[:MAX_STACK_CHARS]
         if not message:
             message = _trace_message(stack)
     if not message:
         message = _fallback_message(jp)
-    return message[:MAX_MESSAGE_CHARS].strip(), stack
+    if len(message) > MAX_MESSAGE_CHARS:
+        message = message[:MAX_MESSAGE_CHARS]
+    return message.strip(), stack
 
 
 def _fallback_message(jp: dict[str, Any]) -> str:
@@ -346,9 +360,9 @@ def _build(obj: dict[str, Any], insert_id: str) -> ErrorEvent:
     if text:
         message, stack = _split_text(text)
     elif jp:
-        for key in (*_MESSAGE_KEYS, *_STACK_KEYS):
+        for key in _CHECKED_KEYS:
             val = jp.get(key)
-            if isinstance(val, str) and len(val) > MAX_ENTRY_CHARS:
+            if val is not None and type(val) is str and len(val) > MAX_ENTRY_CHARS:
                 raise _Invalid(f"jsonPayload.{key} longer than {MAX_ENTRY_CHARS} characters")
         message, stack = _from_json_payload(jp)
         sc = jp.get("serviceContext")

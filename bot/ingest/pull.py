@@ -91,6 +91,7 @@ class Puller:
         threads: int = 3,
         max_messages: int = 500,
         ack_extension_s: int = 60,
+        pull_timeout: float = 10.0,
         on_batch: Callable[[BatchResult], None] | None = None,
     ) -> None:
         self.subscriber = subscriber
@@ -99,6 +100,7 @@ class Puller:
         self.threads = threads
         self.max_messages = max_messages
         self.ack_extension_s = ack_extension_s
+        self.pull_timeout = pull_timeout
         self.on_batch = on_batch
         self._stop = threading.Event()
         self._workers: list[threading.Thread] = []
@@ -110,10 +112,11 @@ class Puller:
             t.start()
             self._workers.append(t)
 
-    def stop(self, timeout: float = 10.0) -> None:
+    def stop(self) -> None:
+        """Stop pulling; wait for in-flight batches to be recorded and acked."""
         self._stop.set()
         for t in self._workers:
-            t.join(timeout)
+            t.join(self.pull_timeout + self.ack_extension_s)
 
     def _run(self) -> None:
         backoff = 0.5
@@ -127,8 +130,9 @@ class Puller:
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 30.0)
 
-    def pull_once(self, timeout: float = 30.0) -> int:
+    def pull_once(self) -> int:
         """Pull one batch and handle it; returns how many messages were acked."""
+        timeout = self.pull_timeout
         try:
             resp = self.subscriber.pull(
                 request={"subscription": self.subscription, "max_messages": self.max_messages},

@@ -18,9 +18,12 @@ Pub/Sub, where the two differ:
   (at once if less than a second is left, or when ``return_immediately`` is set).
 * Acknowledge and ModifyAckDeadline ignore stale ack ids (an ack id from an earlier delivery
   does not ack the redelivered message) and reject ack ids that are not ours.
+* Acknowledge and ModifyAckDeadline with no ack ids are INVALID_ARGUMENT.
 * ``delivery_attempt`` is only filled in when the subscription has a dead-letter policy;
   after ``max_delivery_attempts`` (minimum 5) deliveries the message is republished to the
-  dead-letter topic with the ``CloudPubSubDeadLetterSource*`` attributes.
+  dead-letter topic with the ``CloudPubSubDeadLetterSource*`` attributes. The stand-in does
+  that as soon as the last attempt is nacked or expires (as production does, in the
+  background); the emulator only does it on the next Pull from the source subscription.
 * Publish takes at most 1000 messages, and every message needs data or attributes.
 """
 
@@ -426,6 +429,8 @@ def _check_name(name: str, kind: str) -> None:
 
 
 def _check_ack_ids(sub: _SubState, ack_ids: Any) -> None:
+    if not ack_ids:
+        raise _RpcError(grpc.StatusCode.INVALID_ARGUMENT, "No ack ids specified.")
     prefix = sub.name + ":"
     for ack_id in ack_ids:
         if not (ack_id.startswith(prefix) and ack_id[len(prefix) :].isdigit()):

@@ -224,11 +224,12 @@ class MethodSpec:
 def load_method_specs(path: Path = METHODS_FILE) -> dict[str, MethodSpec]:
     """Method -> accepted arguments, from the extract of Slack's OpenAPI description."""
     data = json.loads(path.read_text(encoding="utf-8"))
+    everywhere = frozenset(data.get("global_optional", ()))
     return {
         name: MethodSpec(
             http_verb=m["http_verb"],
             required=frozenset(m["required"]),
-            optional=frozenset(m["optional"]) | frozenset(m["supplement"]),
+            optional=frozenset(m["optional"]) | frozenset(m["supplement"]) | everywhere,
         )
         for name, m in data["methods"].items()
     }
@@ -1626,7 +1627,7 @@ class SlackStandIn:
             signing,
             timeout,
         )
-        if status == 200 and answer.strip().startswith("{"):
+        if status == 200 and answer.strip():
             self._record_ack(response_url, answer)
         return status, answer
 
@@ -1634,10 +1635,11 @@ class SlackStandIn:
         url_id = response_url.split("/response/", 1)[1]
         with self._lock:
             ctx = self._response_urls[url_id]
+            # A JSON body is a message; plain text is shown as an ephemeral text (as Slack does).
             try:
-                ack = json.loads(answer)
+                ack = json.loads(answer) if answer.lstrip().startswith("{") else {"text": answer}
             except ValueError:
-                return
+                ack = {"text": answer}
             if not isinstance(ack, dict) or not (ack.get("text") or ack.get("blocks")):
                 return
             status, effect = self._apply_response(ctx, ack)
