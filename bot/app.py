@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -26,7 +27,11 @@ from bot.lifecycle import Lifecycle
 from bot.metrics import METRICS
 from bot.notify.notifier import Notifier, Router, Target
 from bot.notify.sender import Sender, make_client
+from bot.routing.config import ConfigError
+from bot.routing.reload import ConfigHolder
+from bot.routing.router import make_router
 from bot.store.redis_store import RedisStore
+from bot.store.subscriptions import CachedSubscriptions, SubscriptionStore
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +44,14 @@ class Runtime:
     notifier: Notifier
     puller: Puller | None
     deps: Deps
+    config: ConfigHolder | None = None
 
 
-def default_router(settings: Settings) -> Router:
-    target = Target(settings.default_channel, settings.locale, settings.tz)
-    return lambda group: [target]
+def load_routing(settings: Settings) -> ConfigHolder | None:
+    """The routing config named by TRIAGE_CONFIG (or ./triage.yml when present); None: every
+    alert goes to DEFAULT_CHANNEL. A bad file stops start-up (ConfigError lists the problems)."""
+    path = settings.triage_config or ("triage.yml" if os.path.exists("triage.yml") else None)
+    return ConfigHolder(path) if path else None
 
 
 def make_subscriber(settings: Settings) -> Any:
@@ -72,18 +80,23 @@ def build(
 ) -> Runtime:
     client = redis.Redis.from_url(settings.redis_url, socket_timeout=10, health_check_interval=30)
     store = RedisStore(client, settings.redis_prefix)
+    holder = load_routing(settings)
+    subs = CachedSubscriptions(SubscriptionStore(client, settings.redis_prefix))
+    default = Target(settings.default_channel, settings.locale, settings.tz)
+    if router is None:
+        router = make_router(lambda: holder.current if holder else None, subs.get, default)
     web = make_client(settings.slack_bot_token, settings.slack_api_url)
     sender = Sender(web)
     notifier = Notifier(
         store,
         sender,
-        router or default_router(settings),
+        router,
         default_channel=settings.default_channel,
         clock=clock,
         update_interval=settings.update_interval_s,
     )
     lifecycle = Lifecycle(store, notifier, clock)
-    deps = Deps(store, notifier, lifecycle, settings.locale, settings.tz)
+    deps = Deps(store, notifier, lifecycle, settings.locale, settings.tz, subs)
     app = App(
         signing_secret=settings.slack_signing_secret,
         client=web,
@@ -109,7 +122,7 @@ def build(
             max_messages=settings.pull_max_messages,
             pull_timeout=pull_timeout,
         )
-    return Runtime(settings, app, store, notifier, puller, deps)
+    return Runtime(settings, app, store, notifier, puller, deps, holder)
 
 
 def wsgi_app(rt: Runtime) -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]:
@@ -126,7 +139,10 @@ def wsgi_app(rt: Runtime) -> Callable[[dict[str, Any], Callable[..., Any]], Iter
             if rt.puller is not None and not rt.puller.healthy.is_set():
                 detail["pubsub"] = "not yet pulled"
             body = json.dumps({"ok": ok, **detail}).encode()
-            start_response("200 OK" if ok else "503 Service Unavailable", [("Content-Type", "application/json")])
+            start_response(
+                "200 OK" if ok else "503 Service Unavailable",
+                [("Content-Type", "application/json")],
+            )
             return [body]
         if path == "/metrics":
             start_response("200 OK", [("Content-Type", "text/plain; version=0.0.4")])
@@ -141,7 +157,7 @@ class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
 
 
 class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         log.debug("http: " + format, *args)
 
 
@@ -157,7 +173,12 @@ def serve(settings: Settings) -> None:
     assert rt.puller is not None
     rt.puller.start()
     rt.notifier.start()
-    log.info("serving on %s:%s, pulling %s", settings.host, settings.port, settings.pubsub_subscription)
+    if rt.config is not None:
+        rt.config.watch()
+        rt.config.install_sighup()
+    log.info(
+        "serving on %s:%s, pulling %s", settings.host, settings.port, settings.pubsub_subscription
+    )
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())
@@ -173,9 +194,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     try:
         settings = load_settings()
-    except SettingsError as exc:
+        setup_logging(settings.log_level)
+        serve(settings)
+    except (SettingsError, ConfigError) as exc:
         print(f"triage-bot: {exc}", file=sys.stderr)
         return 2
-    setup_logging(settings.log_level)
-    serve(settings)
     return 0

@@ -10,11 +10,23 @@ from collections.abc import Sequence
 # name -> ("module:function", help). The function takes the parsed args and returns an exit code;
 # the module also exposes `add_arguments_<name>(parser)` when the subcommand has arguments.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "serve": ("bot.app:cmd_serve", "run the bot: Slack HTTP endpoint, /healthz, Pub/Sub ingest, notifier"),
-    "fingerprint": ("bot.fingerprint.cli:cmd_fingerprint", "print insertId<TAB>group-id per LogEntry line"),
-    "explain": ("bot.fingerprint.cli:cmd_explain", "show what was hashed for each LogEntry and why"),
+    "serve": (
+        "bot.app:cmd_serve",
+        "run the bot: Slack HTTP endpoint, /healthz, Pub/Sub ingest, notifier",
+    ),
+    "fingerprint": (
+        "bot.fingerprint.cli:cmd_fingerprint",
+        "print insertId<TAB>group-id per LogEntry line",
+    ),
+    "explain": (
+        "bot.fingerprint.cli:cmd_explain",
+        "show what was hashed for each LogEntry and why",
+    ),
     "check-config": ("bot.routing.config:cmd_check_config", "validate a routing config file"),
-    "demo": ("bot.sandbox.demo:cmd_demo", "run the bot locally against stand-ins with demo traffic"),
+    "demo": (
+        "bot.sandbox.demo:cmd_demo",
+        "run the bot locally against stand-ins with demo traffic",
+    ),
 }
 
 

@@ -57,8 +57,11 @@ def answer(deps: Deps, text: str, *, user: str, channel: str) -> Reply:
             return Reply(t("error.not_found", loc, gid=escape(args[0])))
         now = deps.notifier.clock()
         view = View(
-            now=now, locale=loc, tz=deps.timezone,
-            minutes=deps.store.minute_counts(group.id, now), hours=deps.store.hour_counts(group.id, now),
+            now=now,
+            locale=loc,
+            tz=deps.timezone,
+            minutes=deps.store.minute_counts(group.id, now),
+            hours=deps.store.hour_counts(group.id, now),
         )
         blocks = [b for b in alert_blocks(group, view) if b.get("type") != "actions"]
         return Reply(escape(group.title), blocks, share)

@@ -7,7 +7,9 @@ import re
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-_SUBSCRIPTION = re.compile(r"^projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/subscriptions/[A-Za-z][\w.~+%-]{2,254}$")
+_SUBSCRIPTION = re.compile(
+    r"^projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/subscriptions/[A-Za-z][\w.~+%-]{2,254}$"
+)
 _CHANNEL = re.compile(r"^(?:[CGD][A-Z0-9]{2,}|#[a-z0-9][a-z0-9._-]{0,79})$")
 
 
@@ -62,7 +64,9 @@ class Settings(BaseSettings):
     @classmethod
     def _subscription(cls, v: str) -> str:
         if not _SUBSCRIPTION.match(v):
-            raise ValueError("must be a full path: projects/PROJECT_ID/subscriptions/SUBSCRIPTION_ID")
+            raise ValueError(
+                "must be a full path: projects/PROJECT_ID/subscriptions/SUBSCRIPTION_ID"
+            )
         return v
 
     @field_validator("default_channel")

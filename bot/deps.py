@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from bot.lifecycle import Lifecycle
 from bot.notify.notifier import Notifier
 from bot.store.redis_store import RedisStore
+from bot.store.subscriptions import CachedSubscriptions
 
 
 @dataclass(slots=True)
@@ -16,3 +17,4 @@ class Deps:
     lifecycle: Lifecycle
     locale: str = "en"
     timezone: str = "UTC"
+    subscriptions: CachedSubscriptions | None = None

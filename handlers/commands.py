@@ -15,7 +15,12 @@ def register(app: App, deps: Deps) -> None:
         ack()
 
     def run(body: dict[str, Any], respond: Respond) -> None:
-        reply = answer(deps, body.get("text", ""), user=body.get("user_id", ""), channel=body.get("channel_id", ""))
+        reply = answer(
+            deps,
+            body.get("text", ""),
+            user=body.get("user_id", ""),
+            channel=body.get("channel_id", ""),
+        )
         respond(
             text=reply.text,
             blocks=reply.blocks or None,

@@ -16,10 +16,10 @@ Custom rules (`rules.py`) can replace the components or the title.
 from __future__ import annotations
 
 import hashlib
-from itertools import chain
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain
 
 from bot.fingerprint.rules import FingerprintRule, expand, load_rules
 from bot.fingerprint.stacktrace import (
@@ -138,7 +138,7 @@ _TEMPLATE_CACHE: dict[str, str] = {}
 _TEMPLATE_CACHE_MAX = 16384
 
 
-def template(text: str) -> str:
+def cached_template(text: str) -> str:
     """`message_template` of the text with every word that holds a digit made "0" first.
 
     The template treats any token holding a digit as a variable, so canonicalising those words
@@ -236,7 +236,7 @@ def _compute(
         if type_:
             comps.append(("type", type_))
         if type_ in GENERIC_TYPES or (runtime == "go"):
-            comps.append(("value", template(value)))
+            comps.append(("value", cached_template(value)))
             if notes is not None:
                 notes.append(f"type {type_!r} is generic: its message template is hashed too")
         for f in top:
@@ -258,7 +258,7 @@ def _compute(
         type_ = _type_from_message(event.message)
         if type_:
             comps.append(("type", type_))
-        comps.append(("message", template(event.message)))
+        comps.append(("message", cached_template(event.message)))
         title = _short_message(event.message)
     elif event.http is not None:
         strategy = "request"
@@ -315,7 +315,7 @@ def _variables(
         "type": type_,
         "function": fn,
         "module": mod,
-        "message": template(message) if message else "",
+        "message": cached_template(message) if message else "",
     }
 
 

@@ -22,8 +22,14 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationError, field_validator
-from pydantic import model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 VARIABLES = ("default", "service", "type", "function", "module", "message")
 _VAR = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")

@@ -164,6 +164,26 @@ def _why_prefix(prefix: str) -> str:
     return w
 
 
+# Parsed frames by their source line (and config): a recurring error prints the same frame lines
+# again and again, so parsing and classifying each distinct line once is most of the speed.
+_FRAME_CACHES: dict[int, tuple[InAppConfig, dict[str, Frame]]] = {}
+_FRAME_CACHE_MAX = 65536
+
+
+def _cache_for(cfg: InAppConfig) -> dict[str, Frame]:
+    entry = _FRAME_CACHES.get(id(cfg))
+    if entry is None or entry[0] is not cfg:  # the config is kept alive, so ids are not reused
+        entry = _FRAME_CACHES[id(cfg)] = (cfg, {})
+    return entry[1]
+
+
+def _remember(cache: dict[str, Frame], key: str, frame: Frame) -> Frame:
+    if len(cache) >= _FRAME_CACHE_MAX:
+        cache.clear()
+    cache[key] = frame
+    return frame
+
+
 def _cap(frames: list[Frame]) -> tuple[Frame, ...]:
     return tuple(frames[:MAX_FRAMES])
 
@@ -179,6 +199,7 @@ _PY_EXC = re.compile(r"^([A-Za-z_][\w.]*)(?::\s?(.*))?$")
 
 
 def _parse_python(text: str, cfg: InAppConfig) -> Stacktrace | None:
+    cache = _cache_for(cfg)
     blocks: list[ExceptionInfo] = []  # in printed order: first printed = root cause
     frames: list[Frame] = []
     in_tb = False
@@ -189,12 +210,17 @@ def _parse_python(text: str, cfg: InAppConfig) -> Stacktrace | None:
             continue
         if not in_tb:
             continue
-        m = _PY_FRAME.match(line)
-        if m is not None:
-            path, lineno, func = m.group(1), m.group(2), m.group(3) or "?"
-            in_app, why = _classify_path(path, cfg)
-            short = _short_path(path)
-            frames.append(Frame(short, func.strip(), short, int(lineno), in_app, why))
+        fr = cache.get(line) if line.startswith("  File ") else None
+        if fr is None:
+            m = _PY_FRAME.match(line)
+            if m is not None:
+                path, lineno, func = m.group(1), m.group(2), m.group(3) or "?"
+                in_app, why = _classify_path(path, cfg)
+                short = _short_path(path)
+                fr = Frame(short, func.strip(), short, int(lineno), in_app, why)
+                _remember(cache, line, fr)
+        if fr is not None:
+            frames.append(fr)
             last = len(frames) - 1
             continue
         if line.startswith(" ") or line.startswith("\t"):
@@ -255,15 +281,21 @@ def _parse_jvm(text: str, cfg: InAppConfig) -> Stacktrace | None:
     for line in text.splitlines():
         s = line.lstrip()
         if s.startswith("at "):
-            m = _JVM_FRAME.match(line)
-            if m is None or cur is None:
+            if cur is None:
                 continue
-            cls, meth, loc = m.group(1), m.group(2), m.group(3)
-            cls = _jvm_class(cls)
-            fname, _, ln = loc.partition(":")
-            in_app, why = _classify_prefix(cls, cfg.jvm_library, cfg)
-            lineno = int(ln) if ln.isdigit() else None
-            cur.append(Frame(cls, _jvm_class(meth), fname, lineno, in_app, why))
+            cache = _cache_for(cfg)
+            fr = cache.get(s)
+            if fr is None:
+                m = _JVM_FRAME.match(line)
+                if m is None:
+                    continue
+                cls, meth, loc = m.group(1), m.group(2), m.group(3)
+                cls = _jvm_class(cls)
+                fname, _, ln = loc.partition(":")
+                in_app, why = _classify_prefix(cls, cfg.jvm_library, cfg)
+                lineno = int(ln) if ln.isdigit() else None
+                fr = _remember(cache, s, Frame(cls, _jvm_class(meth), fname, lineno, in_app, why))
+            cur.append(fr)
             continue
         if s.startswith("...") or not s:
             continue
@@ -350,6 +382,7 @@ def _go_split(fn: str) -> tuple[str, str]:
 
 
 def _parse_go(text: str, cfg: InAppConfig) -> Stacktrace | None:
+    cache = _cache_for(cfg)
     typ, value = "", ""
     frames: list[Frame] = []
     lines = text.splitlines()
@@ -379,18 +412,25 @@ def _parse_go(text: str, cfg: InAppConfig) -> Stacktrace | None:
             fm = _GO_FILE.match(nxt)
             if fm is not None:
                 fn = line.strip()
+                if fn.endswith(")"):
+                    fn = fn[: fn.rfind("(")]  # the arguments: pointers, never hashed
+                path = fm.group(1)
+                key = fn + "\x00" + path
+                cached = cache.get(key)
+                if cached is not None:
+                    frames.append(cached._replace(lineno=int(fm.group(2))))
+                    i += 2
+                    continue
                 created = fn.startswith("created by ")
                 if created:
                     fn = fn[11:].split(" in goroutine ", 1)[0]
-                if fn.endswith(")"):
-                    fn = fn[: fn.rfind("(")]  # the arguments: pointers, never hashed
                 if "[" in fn:
                     fn = _GO_GENERIC.sub("[...]", fn)
                 pkg, func = _go_split(fn)
-                path = fm.group(1)
                 in_app, why = _go_classify(pkg, path, cfg)
                 base = path.rsplit("/", 1)[-1]
-                frames.append(Frame(pkg, func, base, int(fm.group(2)), in_app, why))
+                fr = _remember(cache, key, Frame(pkg, func, base, int(fm.group(2)), in_app, why))
+                frames.append(fr)
                 i += 2
                 continue
         i += 1
@@ -423,9 +463,10 @@ def detect_runtime(text: str) -> str | None:
     """Cheap substring tests; None when the text does not look like a trace."""
     if "Traceback (most recent call last)" in text:
         return "python"
-    if "goroutine " in text or "\n\t/" in text or ".go:" in text:
-        if _GO_FILE.search(text) is not None or "\n\t" in text:
-            return "go"
+    if ("goroutine " in text or "\n\t/" in text or ".go:" in text) and (
+        "\n\t" in text or _GO_FILE.search(text) is not None
+    ):
+        return "go"
     if "\tat " in text or ("at " in text and (".java:" in text or ".kt:" in text)):
         return "jvm"
     if "    at " in text or "\nat " in text:

@@ -28,7 +28,9 @@ _MESSAGE_KEYS = ("message", "msg")
 _ERROR_KEYS = ("error", "err", "exception")
 _STACK_KEYS = ("stack_trace", "stack", "stacktrace", "exception", "error", "err")
 _CHECKED_KEYS = tuple(dict.fromkeys((*_MESSAGE_KEYS, *_ERROR_KEYS, *_STACK_KEYS)))
-_REPORTED_ERROR_EVENT = "type.googleapis.com/google.devtools.clouderrorreporting.v1beta1.ReportedErrorEvent"
+_REPORTED_ERROR_EVENT = (
+    "type.googleapis.com/google.devtools.clouderrorreporting.v1beta1.ReportedErrorEvent"
+)
 
 # Resource label holding the service, per monitored-resource type; then the revision label.
 _SERVICE_LABELS: dict[str, tuple[str, str | None]] = {
@@ -93,7 +95,7 @@ def parse_entry(data: bytes | str | dict[str, Any]) -> ErrorEvent | Rejected:
     if len(insert_id) > 256:
         return Rejected(reason="insertId longer than 256 characters", raw=_raw_copy(data))
     try:
-        return _build(obj, insert_id)
+        return _build(obj, insert_id, isinstance(data, dict))
     except _Invalid as exc:
         return Rejected(reason=str(exc), raw=_raw_copy(data), insert_id=insert_id)
     except (RecursionError, MemoryError):  # pathological dict input: nothing sane to keep
@@ -106,7 +108,10 @@ def _decode(data: object) -> dict[str, Any]:
     if isinstance(data, bytes | bytearray | memoryview):
         if len(data) > MAX_ENTRY_CHARS:
             raise _Invalid(f"entry larger than {MAX_ENTRY_CHARS} bytes")
-        text: str | bytes = bytes(data) if not isinstance(data, bytes) else data
+        try:  # decoding first is faster than json's own encoding detection
+            text = bytes(data).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise _Invalid(f"invalid UTF-8 at byte {exc.start}") from None
     elif isinstance(data, str):
         text = data
         if len(text) > MAX_ENTRY_CHARS:
@@ -114,11 +119,9 @@ def _decode(data: object) -> dict[str, Any]:
     else:
         raise _Invalid(f"unsupported input type {type(data).__name__}")
     try:
-        obj = json.loads(text)  # bytes: json decodes UTF-8 itself (and refuses invalid bytes)
+        obj = json.loads(text)
     except RecursionError:
         raise _Invalid("JSON nested too deeply") from None
-    except UnicodeDecodeError as exc:
-        raise _Invalid(f"invalid UTF-8 at byte {exc.start}") from None
     except ValueError as exc:
         raise _Invalid(f"not JSON: {exc}") from None
     if not isinstance(obj, dict):
@@ -328,7 +331,7 @@ def _fallback_message(jp: dict[str, Any]) -> str:
     return " ".join(parts)[:MAX_MESSAGE_CHARS]
 
 
-def _build(obj: dict[str, Any], insert_id: str) -> ErrorEvent:
+def _build(obj: dict[str, Any], insert_id: str, from_dict: bool) -> ErrorEvent:
     resource = _obj(obj, "resource", "")
     rtype = _str(resource, "type", "resource.") or ""
     rlabels = _obj(resource, "labels", "resource.")
@@ -360,10 +363,11 @@ def _build(obj: dict[str, Any], insert_id: str) -> ErrorEvent:
     if text:
         message, stack = _split_text(text)
     elif jp:
-        for key in _CHECKED_KEYS:
-            val = jp.get(key)
-            if val is not None and type(val) is str and len(val) > MAX_ENTRY_CHARS:
-                raise _Invalid(f"jsonPayload.{key} longer than {MAX_ENTRY_CHARS} characters")
+        if from_dict:  # JSON input is size-capped already; only a caller's dict can hold more
+            for key in _CHECKED_KEYS:
+                val = jp.get(key)
+                if type(val) is str and len(val) > MAX_ENTRY_CHARS:
+                    raise _Invalid(f"jsonPayload.{key} longer than {MAX_ENTRY_CHARS} characters")
         message, stack = _from_json_payload(jp)
         sc = jp.get("serviceContext")
         if isinstance(sc, dict):

@@ -62,12 +62,18 @@ class Pipeline:
             except Exception as exc:  # edge: a fingerprint bug must not stall the subscription
                 log.exception("fingerprint failed for %s", parsed.insert_id)
                 rejected.append(
-                    Rejected(f"fingerprint failed: {type(exc).__name__}", data[:4096].decode(
-                        "utf-8", "replace"), parsed.insert_id)
+                    Rejected(
+                        f"fingerprint failed: {type(exc).__name__}",
+                        data[:4096].decode("utf-8", "replace"),
+                        parsed.insert_id,
+                    )
                 )
         p = self.policy
         result = self.store.record_batch(
-            items, rejected, now=self.clock(), update_interval=p.update_interval,
+            items,
+            rejected,
+            now=self.clock(),
+            update_interval=p.update_interval,
             group_wait=p.group_wait,
         )
         METRICS.entries_in.inc(len(payloads))

@@ -687,12 +687,14 @@ def _to_problem(err: Mapping[str, Any], root: yaml.Node, teams: list[str]) -> Pr
     if kind == "value_error":  # a ValueError from a model of another module (fingerprint rules)
         text = str(err["msg"]).removeprefix("Value error, ")
         message, _, fix = text.partition("; ")
-        return Problem(_line(root, loc), path, message, fix or _GENERIC_FIX.get(loc[0], _SEE))
-    return Problem(_line(root, loc), path, str(err["msg"]), _GENERIC_FIX.get(loc[0], _SEE))
+        return Problem(_line(root, loc), path, message, fix or _generic_fix(loc))
+    return Problem(_line(root, loc), path, str(err["msg"]), _generic_fix(loc))
 
 
-_SEE = "see triage.example.yml for the form"
-_GENERIC_FIX = {"fingerprint_rules": "see the keys documented in bot/fingerprint/rules.py"}
+def _generic_fix(loc: Loc) -> str:
+    if loc and loc[0] == "fingerprint_rules":
+        return "see the keys documented in bot/fingerprint/rules.py"
+    return "see triage.example.yml for the form"
 
 
 def _literal_options(ctx: Mapping[str, Any]) -> list[str]:

@@ -25,7 +25,9 @@ def slack() -> Iterator[SlackStandIn]:
 
 
 @pytest.fixture
-def bot(slack: SlackStandIn, pubsub_backend, redis_url: str, key_prefix: str) -> Iterator[tuple[Runtime, str, object]]:
+def bot(
+    slack: SlackStandIn, pubsub_backend, redis_url: str, key_prefix: str
+) -> Iterator[tuple[Runtime, str, object]]:
     topic, sub = pubsub_backend.create_topic_and_subscription(
         pubsub_backend.unique_name("logs"), pubsub_backend.unique_name("bot")
     )
@@ -81,7 +83,13 @@ def test_two_bugs_two_messages_counts_updated_then_acknowledged(slack: SlackStan
     assert slack.warnings == []
 
     msg = next(m for m in slack.messages("C0ALERTS") if _count_in(m) == "5")
-    status, _ = slack.click_button(bot_url.rsplit("/slack", 1)[0] + "/slack/events", "C0ALERTS", msg["ts"], "tb_ack", user_id="U1")
+    status, _ = slack.click_button(
+        bot_url.rsplit("/slack", 1)[0] + "/slack/events",
+        "C0ALERTS",
+        msg["ts"],
+        "tb_ack",
+        user_id="U1",
+    )
     assert status == 200
 
     def acked() -> bool:

@@ -52,7 +52,7 @@ def test_snapshot_of_components():
 def _redeploy(text: str) -> str:
     """Shift line numbers and columns, change goroutine ids and pointer arguments."""
     text = re.sub(r"(\.(?:go|kt|java|py|js)):(\d+)", lambda m: f"{m[1]}:{int(m[2]) + 7}", text)
-    text = re.sub(r'line (\d+)', lambda m: f"line {int(m[1]) + 3}", text)
+    text = re.sub(r"line (\d+)", lambda m: f"line {int(m[1]) + 3}", text)
     text = re.sub(r"goroutine \d+ \[", "goroutine 4242 [", text)
     return re.sub(r"0x[0-9a-f]+", "0xc000beef", text)
 
@@ -63,7 +63,7 @@ def test_redeploy_keeps_the_group_another_function_is_another_group():
         ("py-keyerror", "textPayload"),
     ]:
         ev = _event(name)
-        moved = _event(name, **{key: _redeploy(getattr(ev, "stack") or "")})
+        moved = _event(name, **{key: _redeploy(ev.stack or "")})
         assert moved.stack != ev.stack
         assert fingerprint(moved).id == fingerprint(ev).id, name
     kt = json.loads((FIXTURES / "kt-ise-authorize.json").read_text())

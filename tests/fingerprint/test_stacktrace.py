@@ -31,7 +31,7 @@ GO_ZAP = """github.com/acme/orders/internal/orders.(*Service).Reserve
 main.run[...]
 \t/src/cmd/orders/main.go:41"""
 
-JVM = """org.springframework.dao.QueryTimeoutException: PreparedStatementCallback; timeout after 16275ms
+JVM = """org.springframework.dao.QueryTimeoutException: PreparedStatementCallback; timeout
 \tat com.example.card.CardService.authorize(CardService.kt:122)
 \tat com.example.card.CardController$authorize$1.invokeSuspend(CardController.kt:50)
 \tat kotlin.coroutines.jvm.internal.BaseContinuationImpl.resumeWith(ContinuationImpl.kt:33)
@@ -73,7 +73,10 @@ def test_go_panic_first_goroutine_only_and_library_frames():
     st = parse_stacktrace(GO_PANIC)
     assert st is not None and st.runtime == "go"
     exc = st.root
-    assert (exc.type, exc.value) == ("runtime error", "invalid memory address or nil pointer dereference")
+    assert (exc.type, exc.value) == (
+        "runtime error",
+        "invalid memory address or nil pointer dereference",
+    )
     names = [(f.module, f.function, f.in_app) for f in exc.frames]
     assert names == [
         ("github.com/example/billing/internal/invoice", "(*Service).Get", True),
@@ -131,7 +134,10 @@ def test_node_frames_async_new_alias_internal_and_anonymous():
     st = parse_stacktrace(NODE)
     assert st is not None and st.runtime == "node"
     exc = st.root
-    assert (exc.type, exc.value) == ("TypeError", "Cannot read properties of undefined (reading 'id')")
+    assert (exc.type, exc.value) == (
+        "TypeError",
+        "Cannot read properties of undefined (reading 'id')",
+    )
     got = [(f.module, f.function, f.in_app) for f in exc.frames]
     assert got == [
         ("src/recipients.js", "getRecipient", True),
@@ -145,7 +151,9 @@ def test_node_frames_async_new_alias_internal_and_anonymous():
 
 def test_in_app_include_overrides_library_prefixes():
     cfg = InAppConfig(include=("org.springframework.dao",))
-    st = parse_stacktrace(JVM.replace("com.example.card.CardService", "org.springframework.dao.X"), cfg)
+    st = parse_stacktrace(
+        JVM.replace("com.example.card.CardService", "org.springframework.dao.X"), cfg
+    )
     assert st is not None and st.outer.frames[0].in_app
 
 

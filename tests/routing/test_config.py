@@ -70,6 +70,7 @@ def test_example_file_validates() -> None:
     config = load_config(example)
     assert len(config.teams) >= 3 and len(config.routes) >= 3
     assert config.error_reporting is not None
+    assert len(config.fingerprint_rules) == 2
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,244 @@
+"""`triage-bot demo`: the bot's main job, locally, on real components and stand-ins.
+
+Starts what it needs on 127.0.0.1 (Redis if none answers on REDIS_URL; Google's Pub/Sub
+emulator if installed, else the in-process stand-in; the Slack stand-in), runs the bot,
+publishes generated error traffic in bursts, and prints the alerts as they are posted."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from typing import Any
+
+import grpc
+import redis
+from google.cloud import pubsub_v1
+from google.pubsub_v1.services.publisher.transports import PublisherGrpcTransport
+
+from bot.app import build, start_http
+from bot.config import load_settings
+from bot.sandbox.pubsub_emulator import PubSubEmulator, emulator_available
+from bot.sandbox.pubsub_standin import PubSubStandIn
+from bot.sandbox.slack_standin import SlackStandIn
+from bot.sandbox.traffic import BUGS, entry
+
+PROJECT = "triage-demo"
+SECRET = "demo-signing-secret-not-a-real-one"
+TOKEN = "xoxb-demo-token"
+
+
+def add_arguments_demo(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--duration", type=float, default=0, help="stop after N seconds (0: run until Ctrl-C)"
+    )
+    p.add_argument("--ui-port", type=int, default=3000, help="Slack sandbox port (default 3000)")
+    p.add_argument("--bot-port", type=int, default=0, help="bot HTTP port (default: a free one)")
+    p.add_argument(
+        "--standin",
+        action="store_true",
+        help="use the Pub/Sub stand-in even if the emulator is installed",
+    )
+    p.add_argument("--entries", type=int, default=600, help="entries in the opening storm")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _answers(url: str) -> bool:
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+@contextmanager
+def redis_server(url: str) -> Iterator[str]:
+    if _answers(url):
+        print(f"· Redis: using {url}")
+        yield url
+        return
+    exe = shutil.which("redis-server")
+    if exe is None:
+        raise SystemExit(
+            f"no Redis answers on {url} and redis-server is not installed: apt-get install redis-server"
+        )
+    port, workdir = _free_port(), tempfile.mkdtemp(prefix="tb-demo-redis-")
+    proc = subprocess.Popen(
+        [
+            exe,
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            workdir,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    deadline = time.monotonic() + 10
+    while not _answers(url):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise SystemExit(f"could not start redis-server on 127.0.0.1:{port}")
+        time.sleep(0.05)
+    print(f"· Redis: started redis-server on 127.0.0.1:{port}")
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@contextmanager
+def pubsub_endpoint(force_standin: bool) -> Iterator[str]:
+    if not force_standin and emulator_available():
+        with PubSubEmulator() as emu:
+            host = emu.host
+            print(f"· Pub/Sub: Google's emulator on {host}")
+            yield host
+        return
+    with PubSubStandIn() as standin:
+        host = standin.host
+        print(f"· Pub/Sub: in-process stand-in on {host}")
+        yield host
+
+
+def _publisher(host: str) -> pubsub_v1.PublisherClient:
+    return pubsub_v1.PublisherClient(
+        transport=PublisherGrpcTransport(channel=grpc.insecure_channel(host))
+    )
+
+
+def _watch(slack: SlackStandIn, stop: threading.Event) -> None:
+    """Print what the bot does in Slack, as it happens."""
+    seen = 0
+    while not stop.wait(0.3):
+        calls = slack.calls
+        for c in calls[seen:]:
+            if c.method not in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
+                continue
+            args: dict[str, Any] = c.args
+            text = str(args.get("text", ""))[:110]
+            where = args.get("channel", "")
+            status = "ok" if c.ok else f"FAILED {c.error}"
+            if c.method == "chat.postMessage" and args.get("thread_ts"):
+                print(f"  ↳ thread reply in {where}: {text} [{status}]")
+            elif c.method == "chat.postMessage":
+                print(f"  ● new alert in {where}: {text} [{status}]")
+            elif c.method == "chat.update":
+                count = _count(args.get("blocks"))
+                print(f"  ↻ updated {where} {args.get('ts')}: count={count} [{status}]")
+        seen = len(calls)
+
+
+def _count(blocks: Any) -> str:
+    if isinstance(blocks, str):
+        blocks = json.loads(blocks)
+    for b in blocks or []:
+        for f in b.get("fields", []) if isinstance(b, dict) else []:
+            if "\n" in f.get("text", "") and f["text"].split("\n")[0] in ("*Count*", "*件数*"):
+                return str(f["text"].split("\n", 1)[1])
+    return "?"
+
+
+def _traffic(
+    publisher: pubsub_v1.PublisherClient, topic: str, n: int, stop: threading.Event
+) -> None:
+    """A storm of every bug, a quiet period, then recurrences (regressions once resolved)."""
+    rng = random.Random(42)
+    weights = [1.0 / (i + 1) for i in range(len(BUGS))]
+    phases = [("storm", n, 0.0), ("quiet", 0, 20.0), ("recurrence", n // 10, 0.0)]
+    for name, count, pause in phases:
+        if stop.is_set():
+            return
+        if pause:
+            print(f"· traffic: {name} for {pause:.0f}s (acknowledge, resolve or snooze alerts now)")
+            if stop.wait(pause):
+                return
+            continue
+        print(f"· traffic: {name}, publishing {count} entries")
+        futures = []
+        for i in range(count):
+            bug = rng.choices(BUGS, weights)[0]
+            data = json.dumps(entry(bug, rng, time.time() + i / 1000)).encode()
+            futures.append(publisher.publish(topic, data))
+        for f in futures:
+            f.result(timeout=30)
+    print("· traffic: done; the bot keeps running (Ctrl-C to stop)")
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    with ExitStack() as stack:
+        url = stack.enter_context(redis_server(redis_url))
+        host = stack.enter_context(pubsub_endpoint(args.standin))
+        slack = stack.enter_context(SlackStandIn(SECRET, TOKEN, port=args.ui_port))
+        print(f"· Slack stand-in on {slack.base_url} (open it in a browser)")
+        publisher = _publisher(host)
+        topic = publisher.create_topic(name=f"projects/{PROJECT}/topics/error-logs").name
+        sub = f"projects/{PROJECT}/subscriptions/triage-bot"
+        from bot.app import make_subscriber
+
+        prefix = f"demo{int(time.time())}"
+        settings = load_settings(
+            slack_bot_token=TOKEN,
+            slack_signing_secret=SECRET,
+            slack_api_url=slack.api_url,
+            redis_url=url,
+            redis_prefix=prefix,
+            pubsub_subscription=sub,
+            pubsub_emulator_host=host,
+            default_channel="C0ALERTS",
+            update_interval_s=5.0,
+        )
+        make_subscriber(settings).create_subscription(
+            name=sub, topic=topic, ack_deadline_seconds=60
+        )
+        rt = build(settings, pull_timeout=2.0)
+        port = args.bot_port or _free_port()
+        server = start_http(rt, "127.0.0.1", port)
+        if hasattr(slack, "bot_url"):
+            slack.bot_url = f"http://127.0.0.1:{port}/slack/events"
+        assert rt.puller is not None
+        rt.puller.start()
+        rt.notifier.start(interval=0.2)
+        print(f"· bot serving on http://127.0.0.1:{port} (/slack/events, /healthz, /metrics)")
+        stop = threading.Event()
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        threading.Thread(target=_watch, args=(slack, stop), daemon=True).start()
+        threading.Thread(
+            target=_traffic, args=(publisher, topic, args.entries, stop), daemon=True
+        ).start()
+        stop.wait(args.duration or None)
+        stop.set()
+        rt.puller.stop()
+        rt.notifier.stop()
+        server.shutdown()
+        counters = rt.store.counters()
+        posts = len([c for c in slack.calls_for("chat.postMessage") if not c.args.get("thread_ts")])
+        print(
+            f"· summary: alerts posted={posts} updates={len(slack.calls_for('chat.update'))} "
+            f"dead-lettered={counters.get('dead_lettered', 0)}"
+        )
+    return 0
