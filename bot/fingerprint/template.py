@@ -81,7 +81,7 @@ _DOTTED: Final = re.compile(r"[A-Za-z_][\w-]*(?:\.[\w$-]+){2,}")
 # Code names: an exception class, an ALL_CAPS constant ("a.b.Action.STARTED").
 _CODE_NAME: Final = re.compile(r".*\.(?:[A-Z]\w*(?:Exception|Error)(?:\$\w+)?|[A-Z][A-Z0-9_]+)")
 # Prefixed random id: "inv_ORekHBaMBx", "ch_abcDEFghij".
-_PREFIXED_ID: Final = re.compile(r"[a-z]{1,6}_(?=[a-z]*[A-Z][a-z]*[A-Z])[A-Za-z]{6,}")
+_PREFIXED_ID: Final = re.compile(r"[a-z]{1,6}_(?=[a-z]*[A-Z])[A-Za-z]{8,}")
 _HEXISH: Final = re.compile(r"[0-9a-fA-F]{12,}")
 
 _memo: dict[str, str] = {}

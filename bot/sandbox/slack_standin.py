@@ -40,6 +40,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Self
 
+from bot.sandbox import ui
+
 METHODS_FILE = Path(__file__).with_name("slack_methods.json")
 
 Signing = Literal["valid", "bad_signature", "stale", "unsigned"]
@@ -565,6 +567,7 @@ class SlackStandIn:
         trigger_ttl: float = 3.0,
         host: str = "127.0.0.1",
         port: int = 0,
+        bot_url: str | None = None,
     ) -> None:
         self.signing_secret = signing_secret
         self.bot_token = bot_token
@@ -578,6 +581,8 @@ class SlackStandIn:
         self.trigger_ttl = trigger_ttl
         self._host = host
         self._port = port
+        self._bot_url: str | None = None
+        self.bot_url = bot_url
         self._specs = load_method_specs()
         self._lock = threading.RLock()
         self._server: _Server | None = None
@@ -669,6 +674,23 @@ class SlackStandIn:
     def api_url(self) -> str:
         """The ``base_url`` for ``slack_sdk.WebClient``."""
         return f"{self.base_url}/api/"
+
+    @property
+    def ui_url(self) -> str:
+        """The browsable sandbox (channels, the bot's messages, buttons, slash commands)."""
+        return f"{self.base_url}/"
+
+    @property
+    def bot_url(self) -> str | None:
+        """Where the sandbox UI sends its signed clicks, selects and slash commands (the app's
+        request URL, e.g. ``http://127.0.0.1:8000/slack/events``); ``None`` until set."""
+        return self._bot_url
+
+    @bot_url.setter
+    def bot_url(self, url: str | None) -> None:
+        if url is not None and urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+            raise ValueError(f"bot_url must be an http(s) URL, not {url!r}")
+        self._bot_url = url
 
     # ------------------------------------------------------------------ configuration
     def add_channel(self, channel_id: str, channel: str | Channel) -> None:
@@ -797,6 +819,31 @@ class SlackStandIn:
     def channel(self, channel: str) -> Channel:
         with self._lock:
             return replace(self._channels[self._channel_id(channel, by_name=True)])
+
+    @property
+    def users(self) -> dict[str, User]:
+        """User id -> :class:`User`, the bot included."""
+        with self._lock:
+            return dict(self._users)
+
+    def ui_snapshot(self, history: int = 40) -> dict[str, Any]:
+        """Everything the sandbox UI shows, copied under the lock: channels, users, each
+        channel's messages (with threads), ephemerals, and the last ``history`` Web API calls
+        and deliveries to the app."""
+        with self._lock:
+            return {
+                "team_id": self.team_id,
+                "team_domain": self.team_domain,
+                "bot_user_id": self.bot_user_id,
+                "bot_name": self.bot_name,
+                "bot_url": self._bot_url,
+                "channels": {cid: replace(ch) for cid, ch in self._channels.items()},
+                "users": dict(self._users),
+                "messages": {cid: self.messages(cid) for cid in self._channels},
+                "ephemerals": copy.deepcopy(self._ephemerals),
+                "calls": self._calls[-history:],
+                "deliveries": self._deliveries[-history:],
+            }
 
     def wait_for(
         self, predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.02
@@ -1928,11 +1975,14 @@ class _Handler(BaseHTTPRequestHandler):
         elif path.startswith("/response/") and verb == "POST":
             status, text = standin.handle_response_url(path[len("/response/") :], canonical, body)
             self._send(status, text, "text/html", {})
+        elif ui.handles(path):
+            answer = ui.handle(standin, verb, path, query, canonical, body)
+            self._send(answer.status, answer.body, answer.content_type, answer.headers)
         else:
             self._send(404, "not found", "text/plain", {})
 
-    def _send(self, status: int, text: str, ctype: str, headers: Mapping[str, str]) -> None:
-        data = text.encode()
+    def _send(self, status: int, text: str | bytes, ctype: str, headers: Mapping[str, str]) -> None:
+        data = text.encode() if isinstance(text, str) else text
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
