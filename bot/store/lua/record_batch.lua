@@ -2,7 +2,11 @@
 -- KEYS[1] due zset, KEYS[2] index zset, KEYS[3 .. 2+nseen] seen sets (per entry hour),
 -- then per group 5 keys: group hash, minute counts, hour counts, revisions set, notices list.
 -- ARGV[1] JSON: {now, update_interval, group_wait, ttl_group, ttl_minutes, ttl_hours, ttl_seen,
---   nseen, groups: [{id, meta: {field: value}, rev, ev: [[insertId, seen_idx, minute, hour, ts, sample]]}]}
+--   nseen, spike: {factor, min_rate, recent, baseline, cooldown, min_age} (optional),
+--   groups: [{id, meta: {field: value}, rev, ev: [[insertId, seen_idx, minute, hour, ts, sample]]}]}
+-- A spike: an open or acknowledged group at least `min_age` s old whose rate over the last
+-- `recent` minutes is >= `min_rate`/min and >= `factor` x its per-minute rate over the
+-- `baseline` minutes before; at most one spike notice per `cooldown` s.
 -- Returns {duplicates, gid, new, regressed, added, count, state, ...}.
 local p = cjson.decode(ARGV[1])
 local now = p.now
@@ -91,6 +95,29 @@ for gi, g in ipairs(p.groups) do
         if due < now then due = now end
         redis.call('ZADD', KEYS[1], 'NX', due, g.id)
         notify = 1
+      end
+      if p.spike and (state == 'open' or state == 'acknowledged') then
+        local sp = p.spike
+        local created = tonumber(redis.call('HGET', gk, 'created')) or now
+        local last_spike = tonumber(redis.call('HGET', gk, 'spike_at')) or 0
+        if now - created >= sp.min_age and now - last_spike >= sp.cooldown then
+          local cur = math.floor(now / 60)
+          local fields = {}
+          for m = cur - sp.recent - sp.baseline + 1, cur do fields[#fields + 1] = string.format('%d', m) end
+          local vals = redis.call('HMGET', mk, unpack(fields))
+          local base, recent = 0, 0
+          for i, v in ipairs(vals) do
+            local c = tonumber(v) or 0
+            if i <= sp.baseline then base = base + c else recent = recent + c end
+          end
+          local rate, brate = recent / sp.recent, base / sp.baseline
+          if rate >= sp.min_rate and rate >= sp.factor * brate then
+            redis.call('HSET', gk, 'spike_at', now)
+            redis.call('RPUSH', nk, cjson.encode({kind = 'spike', rate = rate, baseline = brate, now = now}))
+            redis.call('EXPIRE', nk, p.ttl_group)
+            redis.call('ZADD', KEYS[1], 'NX', now, g.id)
+          end
+        end
       end
       if g.rev and g.rev ~= '' and redis.call('SADD', rk, g.rev) == 1 and state ~= 'snoozed' then
         redis.call('RPUSH', nk, cjson.encode({kind = 'new_revision', revision = g.rev, now = now}))

@@ -1,8 +1,11 @@
 -- A human state change on one group.
--- KEYS[1] group hash, KEYS[2] escalations zset, KEYS[3] timeline list
--- (The caller re-renders the group's existing messages at once; the outbox is not touched, so a
--- notifier holding the group's lease is never raced into a second post.)
+-- KEYS[1] group hash, KEYS[2] escalations zset, KEYS[3] timeline list, KEYS[4] due zset,
+-- KEYS[5] notices list.
+-- (The caller re-renders the group's existing messages at once; the outbox is only added to
+-- with NX, so a notifier holding the group's lease is never raced into a second post.)
 -- ARGV: action, user, now, arg (snooze seconds | snooze count | assignee), ttl
+-- Actions: acknowledge, unacknowledge, resolve, reopen, snooze_for, snooze_count, unsnooze,
+-- assign, and 'wake' (the notifier, when a snooze for a time has run out without occurrences).
 -- Returns {status, state, detail}; status is 'ok', 'noop', 'not_found' or 'invalid'.
 local action, user, now, arg, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5])
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'not_found', '', ''} end
@@ -36,6 +39,8 @@ elseif action == 'snooze_for' or action == 'snooze_count' then
   redis.call('HDEL', KEYS[1], 'snooze_left', 'snooze_until')
   if action == 'snooze_for' then
     redis.call('HSET', KEYS[1], 'snooze_until', now + tonumber(arg))
+    -- wake-up call: the message shows the end of the snooze even if the error never recurs
+    redis.call('ZADD', KEYS[4], 'NX', now + tonumber(arg), gid)
   else
     redis.call('HSET', KEYS[1], 'snooze_left', tonumber(arg))
   end
@@ -44,6 +49,14 @@ elseif action == 'unsnooze' then
   if state ~= 'snoozed' then return {'invalid', state, ''} end
   new = redis.call('HGET', KEYS[1], 'snooze_prev') or 'open'
   redis.call('HDEL', KEYS[1], 'snooze_left', 'snooze_until', 'snooze_prev')
+elseif action == 'wake' then
+  local till = tonumber(redis.call('HGET', KEYS[1], 'snooze_until') or '')
+  if state ~= 'snoozed' or not till or till > now then return {'noop', state, ''} end
+  new = redis.call('HGET', KEYS[1], 'snooze_prev') or 'open'
+  redis.call('HDEL', KEYS[1], 'snooze_left', 'snooze_until', 'snooze_prev')
+  redis.call('RPUSH', KEYS[5], cjson.encode({kind = 'unsnoozed', now = now}))
+  redis.call('EXPIRE', KEYS[5], ttl)
+  redis.call('ZADD', KEYS[4], 'NX', now, gid)
 elseif action == 'assign' then
   new = state
   redis.call('HSET', KEYS[1], 'assignee', arg, 'assigned_by', user, 'assigned_at', now)
