@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from http import HTTPStatus
 from socketserver import ThreadingMixIn
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -23,6 +24,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from bot.config import Settings, SettingsError, load_settings
 from bot.deps import Deps
 from bot.ingest.pull import BatchPolicy, Pipeline, Puller
+from bot.ingest.push import CertCache, PushVerifier, handle_push
 from bot.lifecycle import Lifecycle
 from bot.metrics import METRICS
 from bot.notify.notifier import Notifier, Router, Target
@@ -44,7 +46,9 @@ class Runtime:
     notifier: Notifier
     puller: Puller | None
     deps: Deps
+    pipeline: Pipeline
     config: ConfigHolder | None = None
+    push: PushVerifier | None = None
 
 
 def load_routing(settings: Settings) -> ConfigHolder | None:
@@ -111,18 +115,26 @@ def build(
     import handlers
 
     handlers.register(app, deps)
+    policy = BatchPolicy(settings.update_interval_s, settings.group_wait_s)
+    pipeline = Pipeline(store, policy=policy, clock=clock)
     puller = None
-    if with_puller:
-        policy = BatchPolicy(settings.update_interval_s, settings.group_wait_s)
+    if with_puller and settings.pubsub_subscription:
         puller = Puller(
             make_subscriber(settings),
             settings.pubsub_subscription,
-            Pipeline(store, policy=policy, clock=clock),
+            pipeline,
             threads=settings.pullers,
             max_messages=settings.pull_max_messages,
             pull_timeout=pull_timeout,
         )
-    return Runtime(settings, app, store, notifier, puller, deps, holder)
+    push = None
+    if settings.push_audience and settings.push_service_account:
+        push = PushVerifier(
+            settings.push_audience,
+            settings.push_service_account,
+            CertCache(settings.push_certs_url),
+        )
+    return Runtime(settings, app, store, notifier, puller, deps, pipeline, holder, push)
 
 
 def wsgi_app(rt: Runtime) -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]:
@@ -144,6 +156,19 @@ def wsgi_app(rt: Runtime) -> Callable[[dict[str, Any], Callable[..., Any]], Iter
                 [("Content-Type", "application/json")],
             )
             return [body]
+        if path == "/pubsub/push" and environ.get("REQUEST_METHOD") == "POST":
+            if rt.push is None:
+                start_response("404 Not Found", [("Content-Type", "text/plain")])
+                return [b"push mode is off: set PUSH_AUDIENCE and PUSH_SERVICE_ACCOUNT"]
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = environ["wsgi.input"].read(min(length, 2 * 1024 * 1024))
+            status, reason = handle_push(
+                rt.push, rt.pipeline, environ.get("HTTP_AUTHORIZATION"), body
+            )
+            start_response(
+                f"{status} {HTTPStatus(status).phrase}", [("Content-Type", "text/plain")]
+            )
+            return [reason.encode()]
         if path == "/metrics":
             start_response("200 OK", [("Content-Type", "text/plain; version=0.0.4")])
             return [METRICS.render().encode()]
@@ -170,8 +195,8 @@ def start_http(rt: Runtime, host: str, port: int) -> WSGIServer:
 def serve(settings: Settings) -> None:
     rt = build(settings)
     server = start_http(rt, settings.host, settings.port)
-    assert rt.puller is not None
-    rt.puller.start()
+    if rt.puller is not None:
+        rt.puller.start()
     rt.notifier.start()
     if rt.config is not None:
         rt.config.watch()
@@ -184,7 +209,8 @@ def serve(settings: Settings) -> None:
     signal.signal(signal.SIGINT, lambda *_: done.set())
     done.wait()
     log.info("stopping: finishing in-flight batches")
-    rt.puller.stop()
+    if rt.puller is not None:
+        rt.puller.stop()
     rt.notifier.stop()
     server.shutdown()
 

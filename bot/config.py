@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _SUBSCRIPTION = re.compile(
@@ -24,7 +24,10 @@ class Settings(BaseSettings):
     slack_app_token: str | None = Field(default=None, repr=False)
     redis_url: str = "redis://127.0.0.1:6379/0"
     redis_prefix: str = "tb"
-    pubsub_subscription: str
+    pubsub_subscription: str | None = None
+    push_audience: str | None = None
+    push_service_account: str | None = None
+    push_certs_url: str = "https://www.googleapis.com/oauth2/v1/certs"
     pubsub_emulator_host: str | None = None
     default_channel: str
     triage_config: str | None = None
@@ -60,10 +63,23 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) URL such as https://slack.com/api/")
         return v if v.endswith("/") else v + "/"
 
+    @model_validator(mode="after")
+    def _ingest_mode(self) -> Settings:
+        if not self.pubsub_subscription and not self.push_audience:
+            raise ValueError(
+                "PUBSUB_SUBSCRIPTION is not set: set it (pull mode), or set PUSH_AUDIENCE and "
+                "PUSH_SERVICE_ACCOUNT (push mode)"
+            )
+        if self.push_audience and not self.push_service_account:
+            raise ValueError(
+                "PUSH_SERVICE_ACCOUNT is not set: push mode needs the push subscription's service account email"
+            )
+        return self
+
     @field_validator("pubsub_subscription")
     @classmethod
-    def _subscription(cls, v: str) -> str:
-        if not _SUBSCRIPTION.match(v):
+    def _subscription(cls, v: str | None) -> str | None:
+        if v is not None and not _SUBSCRIPTION.match(v):
             raise ValueError(
                 "must be a full path: projects/PROJECT_ID/subscriptions/SUBSCRIPTION_ID"
             )
@@ -90,10 +106,6 @@ class Settings(BaseSettings):
             raise ValueError("must be en or ja")
         return v
 
-    @property
-    def project_id(self) -> str:
-        return self.pubsub_subscription.split("/")[1]
-
 
 class SettingsError(Exception):
     """Start-up configuration problem; str() is one line per problem, naming the variable."""
@@ -105,7 +117,10 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
-            name = str(err["loc"][0]).upper() if err["loc"] else "?"
+            if not err["loc"]:  # a check across settings: its message names them
+                lines.append(err["msg"].removeprefix("Value error, "))
+                continue
+            name = str(err["loc"][0]).upper()
             if err["type"] == "missing":
                 lines.append(f"{name} is not set: set it in the environment (see README, Settings)")
             else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,13 +40,26 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+_PARTIAL_ENTITY = re.compile(r"&[a-z]{0,3}$")
+
+
 def cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """At most `limit` characters, with an ellipsis when cut; never half an escape entity."""
+    if len(text) <= limit:
+        return text
+    return _PARTIAL_ENTITY.sub("", text[: limit - 1]) + "…"
+
+
+def safe(text: str, limit: int) -> str:
+    """Untrusted text for mrkdwn: escaped, then cut to `limit`."""
+    return cut(escape(text), limit)
 
 
 def code_block(text: str, limit: int = SECTION_TEXT_MAX) -> str:
     """Untrusted text in a ``` block: escaped, backtick runs defused, cut to the limit."""
     body = escape(text).replace("```", "ˋˋˋ")
+    if body.endswith("`"):
+        body += " "  # a trailing backtick would close the block early
     return "```" + cut(body, limit - 6) + "```"
 
 
@@ -91,7 +105,12 @@ def logs_url(g: Group) -> str:
         filt += [f'resource.labels.namespace_name="{ns}"', f'resource.labels.container_name="{container}"']
     filt.append("severity>=ERROR")
     query = urllib.parse.quote("\n".join(filt), safe="")
-    return f"https://console.cloud.google.com/logs/query;query={query}?project={project}"
+    return f"https://console.cloud.google.com/logs/query;query={query}?project={_q(project)}"
+
+
+def _q(text: str) -> str:
+    """Untrusted text inside a link target: nothing that could end the <url|label> syntax."""
+    return urllib.parse.quote(text, safe="")
 
 
 def trace_url(g: Group) -> str | None:
@@ -99,14 +118,14 @@ def trace_url(g: Group) -> str | None:
     if not trace.startswith("projects/") or "/traces/" not in trace:
         return None
     project, tid = trace.split("/")[1], trace.rsplit("/", 1)[1]
-    return f"https://console.cloud.google.com/traces/list?project={project}&tid={tid}"
+    return f"https://console.cloud.google.com/traces/list?project={_q(project)}&tid={_q(tid)}"
 
 
 def error_reporting_url(g: Group) -> str | None:
     eg = g.get("error_group")
     if not eg:
         return None
-    return f"https://console.cloud.google.com/errors/detail/{eg}?project={g.get('project')}"
+    return f"https://console.cloud.google.com/errors/detail/{_q(eg)}?project={_q(g.get('project'))}"
 
 
 def state_line(g: Group, v: View) -> str:
@@ -137,8 +156,10 @@ def alert_blocks(g: Group, v: View) -> list[dict[str, Any]]:
     if rev:
         where = f"{where} ({rev})"
     fields = [
-        MarkdownTextObject(text=cut(f"*{t('field.service', loc)}*\n{escape(where)}", FIELD_MAX)),
-        MarkdownTextObject(text=f"*{t('field.severity', loc)}*\n{escape(g.get('severity', 'ERROR'))}"),
+        MarkdownTextObject(text=f"*{t('field.service', loc)}*\n{safe(where, FIELD_MAX - 100)}"),
+        MarkdownTextObject(
+            text=f"*{t('field.severity', loc)}*\n{safe(g.get('severity', 'ERROR'), 100)}"
+        ),
         MarkdownTextObject(text=f"*{t('field.count', loc)}*\n{g.count:,}"),
         MarkdownTextObject(text=f"*{t('field.state', loc)}*\n{state_line(g, v)}"),
         MarkdownTextObject(text=f"*{t('field.first_seen', loc)}*\n{fmt_time(g.first, v.tz)}"),
@@ -165,7 +186,7 @@ def alert_blocks(g: Group, v: View) -> list[dict[str, Any]]:
     links.append(f"`{g.id}`")
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=" · ".join(links))]))
     if v.note:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=escape(v.note))]))
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=safe(v.note, 1000))]))
     blocks.append(ActionsBlock(block_id=f"tb_actions:{g.id}", elements=_buttons(g, loc)))
     return [b.to_dict() for b in blocks]
 
@@ -210,11 +231,61 @@ def notice_text(notice: dict[str, Any], v: View) -> str:
             when=fmt_time(float(notice.get("at") or 0), v.tz),
         )
     if kind == "new_revision":
-        return t("notice.new_revision", loc, revision=escape(str(notice.get("revision", ""))))
+        return t("notice.new_revision", loc, revision=safe(str(notice.get("revision", "")), 200))
     if kind == "escalation":
         return t("notice.escalation", loc, oncall=str(notice.get("oncall", "")), minutes=notice.get("minutes", ""))
     if kind == "unsnoozed":
         return t("notice.unsnoozed", loc)
     if kind == "spike":
-        return t("notice.spike", loc, rate=notice.get("rate", ""), baseline=notice.get("baseline", ""))
-    return escape(str(notice))
+        rate, base = float(notice.get("rate") or 0), float(notice.get("baseline") or 0)
+        return t("notice.spike", loc, rate=f"{rate:.1f}", baseline=f"{base:.1f}")
+    return safe(str(notice), SECTION_TEXT_MAX)
+
+
+def digest_notice_text(g: Group, notice: dict[str, Any], v: View) -> str:
+    """A notice in a digest's thread: which group it is about, then the notice."""
+    about = t("digest.about", v.locale, title=safe(g.title or "error", 200), gid=g.id)
+    return cut(f"{about}\n{notice_text(notice, v)}", FALLBACK_TEXT_MAX)
+
+
+def digest_text(groups: Sequence[Group], v: View) -> str:
+    return t("digest.text", v.locale, n=len(groups))
+
+
+def _digest_line(g: Group, v: View) -> str:
+    state = t(f"digest.state.{g.state}", v.locale) if g.state in _STATES else safe(g.state, 20)
+    return t(
+        "digest.line",
+        v.locale,
+        title=safe(g.title or "error", 150),
+        service=safe(g.service, 80),
+        count=f"{g.count:,}",
+        state=state,
+        gid=g.id,
+        logs=logs_url(g),
+    )
+
+
+_STATES = ("open", "acknowledged", "resolved", "snoozed")
+
+
+def digest_blocks(groups: Sequence[Group], v: View) -> list[dict[str, Any]]:
+    """One message listing many groups (a storm): a line each with title, service, count,
+    state, group id and a Logs link; lines packed into sections within Block Kit limits."""
+    loc = v.locale
+    blocks: list[Block] = [
+        HeaderBlock(text=PlainTextObject(text=cut(digest_text(groups, v), HEADER_MAX), emoji=True)),
+        ContextBlock(elements=[MarkdownTextObject(text=t("digest.hint", loc))]),
+    ]
+    chunk = ""
+    for g in groups:
+        line = _digest_line(g, v)
+        if chunk and len(chunk) + 1 + len(line) > SECTION_TEXT_MAX:
+            blocks.append(SectionBlock(text=MarkdownTextObject(text=chunk)))
+            chunk = ""
+        chunk = f"{chunk}\n{line}" if chunk else line
+    if chunk:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=chunk)))
+    if v.note:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=safe(v.note, 1000))]))
+    return [b.to_dict() for b in blocks[:50]]

@@ -1,26 +1,54 @@
 """The notifier: drains the Redis outbox (due groups), posts or updates one message per group
-per destination channel, posts thread notices, schedules escalations. Safe with many replicas:
-a group is leased to one replica while it is rendered."""
+per destination channel, posts thread notices, sends escalations. Safe with many replicas: a
+group (an escalation, a digest) is leased to one replica while it is handled.
+
+Storm control (digests). When more than `DigestPolicy.threshold` groups (default 10) become due
+for their first message in one channel within `window_s` (60 s), the groups beyond those
+already posted are not posted one by one: they are listed in ONE digest message in that channel
+(title, service, count, state, group id and a Logs link each), like Alertmanager's grouped
+notification or Grafana OnCall's answer to an alert flood. While new groups keep coming (until
+`window_s` after the last) they join that digest (a new digest starts after `max_size`
+entries). A listed group does not get a message of its own later: its count and state changes
+update the digest (coalesced, at most once per `update_interval`), its notable events
+(regression, escalation, spike, new revision) are replies in the digest's thread, naming it,
+and `/triage show <id>` shows it in full with its details (`/triage ack <id>` etc. act on it).
+So every group stays visible, in its own message or in a digest, and a storm costs one post.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from bot.i18n import t
-from bot.notify.blocks import View, alert_blocks, alert_text, notice_text
-from bot.notify.sender import ChannelUnavailable, MessageGone, Sender, SlackError
-from bot.store.redis_store import Group, RedisStore
+from bot.notify.blocks import (
+    View,
+    alert_blocks,
+    alert_text,
+    digest_blocks,
+    digest_notice_text,
+    digest_text,
+    notice_text,
+)
+from bot.notify.pacing import ChannelPacer
+from bot.notify.policy import Windows, escalation_wait, unacked_minutes
+from bot.notify.sender import ChannelUnavailable, MessageGone, Posted, Sender, SlackError
+from bot.store.redis_store import DigestPolicy, Group, RedisStore
 
 log = logging.getLogger(__name__)
+
+DIGEST_REF = "dg:"  # a group's message reference when a digest lists it: "dg:<n>"
+BROADCAST = frozenset({"regression"})  # thread replies also shown in the channel
 
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """Where a group's alert goes and how it is shown there."""
+    """Where a group's alert goes and how it is shown there. None: the notifier's default."""
 
     channel: str
     locale: str = "en"
@@ -53,6 +81,10 @@ class Notifier:
         update_interval: float = 30.0,
         lease_s: float = 120.0,
         batch: int = 50,
+        escalate_after: float | None = None,
+        repeat_interval: float | None = None,
+        digest: DigestPolicy | None = DigestPolicy(),  # noqa: B008 (frozen)
+        pace: bool = True,
     ) -> None:
         self.store = store
         self.sender = sender
@@ -60,15 +92,26 @@ class Notifier:
         self.default_channel = default_channel
         self.clock = clock
         self.update_interval = update_interval
+        defaults = Windows()
+        self.windows = Windows(
+            update_interval=update_interval,
+            escalate_after=defaults.escalate_after if escalate_after is None else escalate_after,
+            repeat_interval=defaults.repeat_interval if repeat_interval is None else repeat_interval,
+        )
         self.lease_s = lease_s
         self.batch = batch
+        self.digest = digest
+        if pace and sender.pace is None:
+            sender.pace = ChannelPacer(store, clock)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     # ---- loop ---------------------------------------------------------------------------
 
     def start(self, interval: float = 0.5) -> None:
-        self._thread = threading.Thread(target=self._run, args=(interval,), name="notifier", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, args=(interval,), name="notifier", daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:
@@ -87,25 +130,111 @@ class Notifier:
                 self._stop.wait(interval)
 
     def run_once(self) -> int:
-        """One pass: escalations that are due, then groups whose message is due."""
+        """One pass: escalations that are due, groups whose message is due, then digests."""
         now = self.clock()
         lease_until = now + self.lease_s
         n = 0
         for gid in self.store.claim_escalations(now, lease_until, self.batch):
-            self._escalate(gid, now)
+            self._escalate(gid, now, lease_until)
             n += 1
         gids = self.store.claim_due(now, lease_until, self.batch)
-        for gid, group in zip(gids, self.store.load_groups(gids), strict=True):
-            if group is None:
+        groups = self._wake(gids, self.store.load_groups(gids), now)
+        admitted = self._admit(groups, now)
+        for gid, group in zip(gids, groups, strict=True):
+            if group is None:  # expired: leaves the outbox
+                self.store.finish_render(gid, 0, now, self.update_interval, lease_until)
                 continue
             try:
-                self.render(group, now)
+                self.render(group, now, admitted)
             except SlackError as exc:
                 log.warning("slack call failed for %s: %s; retried after the lease", gid, exc)
                 continue
             self.store.finish_render(gid, group.ver, now, self.update_interval, lease_until)
             n += 1
+        return n + self._render_digests(now, lease_until)
+
+    def _wake(self, gids: list[str], groups: list[Group | None], now: float) -> list[Group | None]:
+        """Groups whose snooze for a time ran out (their wake-up call) go back to their state."""
+        out = list(groups)
+        for i, g in enumerate(groups):
+            until = g.get("snooze_until") if g is not None else ""
+            if g is not None and g.state == "snoozed" and until and float(until) <= now:
+                self.store.transition(gids[i], "wake", "", now)
+                out[i] = self.store.load_group(gids[i])
+        return out
+
+    def _targets(self, group: Group) -> list[Target]:
+        return list(self.router(group)) or [Target(self.default_channel)]
+
+    # ---- storm control --------------------------------------------------------------------
+
+    def _admit(self, groups: Sequence[Group | None], now: float) -> dict[tuple[str, str], int]:
+        """(gid, channel) -> 0 (own message) or digest number, for every first message due."""
+        if self.digest is None:
+            return {}
+        pending: dict[str, list[str]] = defaultdict(list)
+        for g in groups:
+            if g is None or g.state == "snoozed":
+                continue
+            for tg in self._targets(g):
+                if tg.channel not in g.messages:
+                    pending[tg.channel].append(g.id)
+        out: dict[tuple[str, str], int] = {}
+        for channel, gids in pending.items():
+            for gid, n in self.store.digest_admit(channel, gids, now, self.digest).items():
+                out[(gid, channel)] = n
+        return out
+
+    def _render_digests(self, now: float, lease_until: float) -> int:
+        n = 0
+        for channel, num in self.store.claim_digests(now, lease_until, self.batch):
+            d = self.store.load_digest(channel, num)
+            groups = [g for g in self.store.load_groups(d.gids) if g is not None]
+            posted = ""
+            if groups:
+                target = next(
+                    (tg for tg in self._targets(groups[0]) if tg.channel == channel),
+                    Target(channel),
+                )
+                view = View(now=now, locale=target.locale, tz=target.timezone)
+                text, blocks = digest_text(groups, view), digest_blocks(groups, view)
+                try:
+                    posted = self._show_digest(d.ref, target, view, groups, text, blocks)
+                except SlackError as exc:
+                    log.warning("digest %s|%s failed: %s; retried after the lease", channel, num, exc)
+                    continue
+            self.store.finish_digest(
+                channel, num, d.ver, now, self.update_interval, lease_until, posted
+            )
+            n += 1
         return n
+
+    def _show_digest(
+        self,
+        ref: str,
+        target: Target,
+        view: View,
+        groups: Sequence[Group],
+        text: str,
+        blocks: list[dict[str, Any]],
+    ) -> str:
+        """Update the digest in place; post it when new (or gone). Returns a new "CH/TS" or ""."""
+        if ref:
+            ch, ts = _ref(ref, target.channel)
+            try:
+                self.sender.update(ch, ts, text, blocks)
+                return ""
+            except MessageGone:
+                log.warning("digest %s in %s is gone; posting a new one", ts, ch)
+        posted = self._post_with_fallback(
+            target,
+            text,
+            blocks,
+            lambda note: digest_blocks(
+                groups, View(now=view.now, locale=view.locale, tz=view.tz, note=note)
+            ),
+        )
+        return f"{posted.channel}/{posted.ts}"
 
     # ---- rendering ------------------------------------------------------------------------
 
@@ -119,14 +248,34 @@ class Notifier:
             note=note,
         )
 
-    def render(self, group: Group, now: float) -> None:
-        """Post or update the group's message in each destination; then its thread notices."""
-        targets = list(self.router(group)) or [Target(self.default_channel)]
-        first_post = False
-        refs: dict[str, tuple[str, str]] = {}
+    def render(
+        self, group: Group, now: float, admitted: dict[tuple[str, str], int] | None = None
+    ) -> None:
+        """Post or update the group's message in each destination (or its digest entry); then
+        its thread notices."""
+        targets = self._targets(group)
+        shown = False
+        refs: dict[str, tuple[str, str] | None] = {}  # channel -> thread to reply in
         for target in targets:
             stored = group.messages.get(target.channel)
             if stored is None and group.state == "snoozed":
+                continue
+            if stored is None and self.digest is not None:
+                num = (admitted or {}).get((group.id, target.channel))
+                if num is None:
+                    num = self.store.digest_admit(target.channel, [group.id], now, self.digest)[
+                        group.id
+                    ]
+                if num:
+                    self.store.set_message(group.id, target.channel, f"{DIGEST_REF}{num}")
+                    refs[target.channel] = None  # a new digest entry: no notices yet
+                    shown = True
+                    continue
+            if stored is not None and stored.startswith(DIGEST_REF):
+                num = int(stored.removeprefix(DIGEST_REF))
+                self.store.digest_touch(target.channel, num, now, self.update_interval)
+                ref = self.store.digest_ref(target.channel, num)
+                refs[target.channel] = _ref(ref, target.channel) if ref else None
                 continue
             view = self._view(group, target, now)
             text, blocks = alert_text(group, view), alert_blocks(group, view)
@@ -139,36 +288,66 @@ class Notifier:
                 except MessageGone:
                     log.warning("message of %s in %s is gone; posting a new one", group.id, ch)
             refs[target.channel] = self._post(group, target, now, text, blocks)
-            first_post = True
-        if first_post and group.state == "open":
-            self._schedule_escalation(group, targets, now, first=True)
+            shown = True
+        if shown and group.state == "open":
+            self._schedule_escalation(group, targets, now, first=True, keep=True)
         self._post_notices(group, targets, refs, now)
 
-    def _post(self, group: Group, target: Target, now: float, text: str, blocks: list) -> tuple[str, str]:  # type: ignore[type-arg]
+    def _post_with_fallback(
+        self,
+        target: Target,
+        text: str,
+        blocks: list[dict[str, Any]],
+        with_note: Callable[[str], list[dict[str, Any]]],
+    ) -> Posted:
+        """Post in the target channel; when the bot cannot (not invited, no such channel), post
+        in the default channel instead with a warning saying why."""
         try:
-            posted = self.sender.post(target.channel, text, blocks)
+            return self.sender.post(target.channel, text, blocks)
         except ChannelUnavailable as exc:
             if target.channel == self.default_channel:
                 raise
-            note = t("notice.fallback_channel", target.locale, channel=target.channel, error=exc.error)
-            view = self._view(group, target, now, note)
-            posted = self.sender.post(self.default_channel, alert_text(group, view), alert_blocks(group, view))
+            log.warning("cannot post in %s (%s): falling back to %s", target.channel, exc.error,
+                        self.default_channel)
+            note = t("notice.fallback_channel", target.locale, channel=target.channel,
+                     error=exc.error)
+            return self.sender.post(self.default_channel, text, with_note(note))
+
+    def _post(
+        self, group: Group, target: Target, now: float, text: str, blocks: list[dict[str, Any]]
+    ) -> tuple[str, str]:
+        posted = self._post_with_fallback(
+            target, text, blocks,
+            lambda note: alert_blocks(group, self._view(group, target, now, note)),
+        )
         self.store.set_message(group.id, target.channel, f"{posted.channel}/{posted.ts}")
         return posted.channel, posted.ts
 
     def _post_notices(
-        self, group: Group, targets: Sequence[Target], refs: dict[str, tuple[str, str]], now: float
+        self,
+        group: Group,
+        targets: Sequence[Target],
+        refs: dict[str, tuple[str, str] | None],
+        now: float,
     ) -> None:
         if not group.notices:
             return
         for notice in group.notices:
             for target in targets:
-                if target.channel not in refs:
+                ref = refs.get(target.channel)
+                if ref is None:
+                    if target.channel in refs:
+                        log.warning("no digest message yet for %s in %s: notice %s skipped",
+                                    group.id, target.channel, notice.get("kind"))
                     continue
-                ch, ts = refs[target.channel]
+                ch, ts = ref
                 view = View(now=now, locale=target.locale, tz=target.timezone)
-                broadcast = notice.get("kind") in ("regression", "escalation")
-                self.sender.post(ch, notice_text(notice, view), None, thread_ts=ts, broadcast=broadcast)
+                in_digest = group.messages.get(target.channel, "").startswith(DIGEST_REF)
+                text = digest_notice_text(group, notice, view) if in_digest else notice_text(
+                    notice, view
+                )
+                broadcast = notice.get("kind") in BROADCAST
+                self.sender.post(ch, text, None, thread_ts=ts, broadcast=broadcast)
             if notice.get("kind") == "regression":
                 self._schedule_escalation(group, targets, now, first=True)
         self.store.drop_notices(group.id, len(group.notices))
@@ -176,41 +355,54 @@ class Notifier:
     # ---- escalation -------------------------------------------------------------------------
 
     def _schedule_escalation(
-        self, group: Group, targets: Sequence[Target], now: float, first: bool
+        self,
+        group: Group,
+        targets: Sequence[Target],
+        now: float,
+        first: bool,
+        keep: bool = False,
     ) -> None:
-        waits = [
-            (tg.escalate_after_s if first else tg.repeat_interval_s)
-            for tg in targets
-            if tg.oncall and (tg.escalate_after_s if first else tg.repeat_interval_s)
-        ]
-        if waits:
-            self.store.schedule_escalation(group.id, now + min(w for w in waits if w))
+        wait = escalation_wait(targets, self.windows, first=first)
+        if wait is not None:
+            self.store.schedule_escalation(group.id, now + wait, keep=keep)
 
-    def _escalate(self, gid: str, now: float) -> None:
+    def _escalate(self, gid: str, now: float, lease_until: float) -> None:
+        """Queue the escalation notice (the outbox posts it in the thread) and schedule the
+        repeat, atomically and only while this replica holds the escalation's lease."""
         group = self.store.load_group(gid)
-        if group is None or group.state != "open":
+        targets = [tg for tg in self._targets(group) if tg.oncall] if group else []
+        if group is None or group.state != "open" or not targets:
             self.store.cancel_escalation(gid)
             return
-        targets = [tg for tg in self.router(group) if tg.oncall]
-        if not targets:
-            self.store.cancel_escalation(gid)
-            return
-        minutes = int((now - float(group.get("created") or now)) // 60)
+        minutes = unacked_minutes(
+            float(group.get("created") or now), float(group.get("regressed_at") or 0), now
+        )
         oncall = " ".join(dict.fromkeys(tg.oncall for tg in targets))
-        self.store.push_notice(gid, {"kind": "escalation", "oncall": oncall, "minutes": minutes, "now": now})
-        self.store.cancel_escalation(gid)
-        self._schedule_escalation(group, targets, now, first=False)
+        repeat = escalation_wait(targets, self.windows, first=False)
+        notice = {"kind": "escalation", "oncall": oncall, "minutes": minutes, "now": now}
+        result = self.store.escalate(
+            gid, notice, now=now, lease_until=lease_until,
+            next_at=now + repeat if repeat is not None else None,
+        )
+        if result != "sent":
+            log.info("escalation of %s not sent: %s", gid, result)
 
     # ---- human actions ----------------------------------------------------------------------
 
     def refresh(self, gid: str) -> Group | None:
-        """Re-render a group's existing messages at once (after a human action)."""
+        """Re-render a group's existing messages at once (after a human action); a digest that
+        lists it is brought forward to the next notifier pass."""
         group = self.store.load_group(gid)
         if group is None:
             return None
         now = self.clock()
-        by_channel = {tg.channel: tg for tg in self.router(group)}
+        targets = self._targets(group)
+        by_channel = {tg.channel: tg for tg in targets}
         for channel, stored in group.messages.items():
+            if stored.startswith(DIGEST_REF):
+                num = int(stored.removeprefix(DIGEST_REF))
+                self.store.digest_touch(channel, num, now, self.update_interval, immediate=True)
+                continue
             target = by_channel.get(channel, Target(channel))
             view = self._view(group, target, now)
             ch, ts = _ref(stored, channel)
@@ -218,4 +410,7 @@ class Notifier:
                 self.sender.update(ch, ts, alert_text(group, view), alert_blocks(group, view))
             except SlackError as exc:
                 log.warning("could not refresh %s in %s: %s", gid, ch, exc)
+        if group.state == "open" and group.messages:
+            # open again (unacknowledged, reopened, unsnoozed): the escalation clock restarts
+            self._schedule_escalation(group, targets, now, first=True, keep=True)
         return group

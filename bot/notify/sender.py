@@ -1,10 +1,13 @@
-"""Slack Web API calls: retries (429 Retry-After, 5xx, connection errors), pacing, typed errors."""
+"""Slack Web API calls: retries (429 Retry-After, 5xx, connection errors and timeouts, with
+backoff), per-channel pacing of posts, one exception class per kind of Slack error."""
 
 from __future__ import annotations
 
 import logging
 import time
 from collections.abc import Callable
+from http.client import RemoteDisconnected
+from urllib.error import URLError
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,8 +16,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.handler import RetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 
 from bot.metrics import METRICS
 
@@ -29,6 +35,10 @@ class SlackError(Exception):
         self.method, self.error = method, error
 
 
+class RateLimited(SlackError):
+    """Still rate limited after the retries (Retry-After was honoured each time)."""
+
+
 class ChannelUnavailable(SlackError):
     """The bot cannot post in that channel (not invited, archived, deleted)."""
 
@@ -37,12 +47,33 @@ class MessageGone(SlackError):
     """The message to update no longer exists (deleted in Slack)."""
 
 
+class ServerErrorRetry(RetryHandler):
+    """Retries 500, 502, 503 and 504 with exponential backoff and jitter (slack_sdk's own
+    handler covers only 500 and 503)."""
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        return response is not None and response.status_code in (500, 502, 503, 504)
+
+
 def make_client(token: str, base_url: str, *, max_retries: int = 4, timeout: int = 10) -> WebClient:
+    """A WebClient that waits out 429s (sleeping Retry-After), and retries 5xx answers,
+    connection errors and timeouts with backoff. A retried post whose first attempt did reach
+    Slack (a timeout after Slack accepted it) can show twice: Slack has no idempotency key."""
     client = WebClient(token=token, base_url=base_url, timeout=timeout)
     client.retry_handlers = [
-        ConnectionErrorRetryHandler(max_retry_count=max_retries),
+        ConnectionErrorRetryHandler(
+            max_retry_count=max_retries,
+            error_types=[URLError, ConnectionResetError, RemoteDisconnected, TimeoutError],
+        ),
         RateLimitErrorRetryHandler(max_retry_count=max_retries),
-        ServerErrorRetryHandler(max_retry_count=max_retries),
+        ServerErrorRetry(max_retry_count=max_retries),
     ]
     return client
 
@@ -67,13 +98,22 @@ class Sender:
     def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
         try:
             resp = self.client.api_call(method, json=kwargs)
+        except (URLError, OSError) as exc:  # connection errors/timeouts left after the retries
+            METRICS.slack_calls.inc(method=method, result="connection_error")
+            raise SlackError(method, f"connection_error: {type(exc).__name__}") from None
         except SlackApiError as exc:
-            error = str(exc.response.get("error", "unknown_error")) if exc.response else "unknown"
+            data = exc.response.data if exc.response is not None else None
+            if isinstance(data, dict):
+                error = str(data.get("error", "unknown_error"))
+            else:  # a 5xx page left after the retries
+                error = f"http_{exc.response.status_code if exc.response is not None else 0}"
             METRICS.slack_calls.inc(method=method, result=error)
             if error in CHANNEL_UNAVAILABLE:
                 raise ChannelUnavailable(method, error) from None
             if error in ("message_not_found", "cant_update_message"):
                 raise MessageGone(method, error) from None
+            if error == "ratelimited":
+                raise RateLimited(method, error) from None
             raise SlackError(method, error) from None
         METRICS.slack_calls.inc(method=method, result="ok")
         return dict(resp.data) if isinstance(resp.data, dict) else {}

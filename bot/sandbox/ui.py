@@ -356,7 +356,7 @@ def _flat(toks: list[mrkdwn.Token]) -> list[str]:
 
 def handles(path: str) -> bool:
     """Whether ``path`` belongs to the UI (the Web API and response URLs keep theirs)."""
-    return path in ("/", "/index.html") or path.startswith(("/ui/", "/static/"))
+    return path in ("/", "/index.html", "/favicon.ico") or path.startswith(("/ui/", "/static/"))
 
 
 def _json(status: int, data: Any, headers: Mapping[str, str] | None = None) -> Answer:
@@ -395,6 +395,8 @@ def handle(
     if verb == "GET":
         if path in ("/", "/index.html"):
             return _static("index.html")
+        if path == "/favicon.ico":
+            return Answer(204, b"", "image/x-icon")
         if path.startswith("/static/"):
             return _static(path[len("/static/") :])
         if path == "/ui/state":

@@ -30,6 +30,50 @@ class Retention:
 
 
 @dataclass(frozen=True, slots=True)
+class SpikePolicy:
+    """A spike: the last `recent_min` minutes' rate >= `factor` x the per-minute rate of the
+    `baseline_min` minutes before, and >= `min_rate` per minute; for groups at least `min_age_s`
+    old (a new group's first message is its own notice); one notice per `cooldown_s`."""
+
+    factor: float = 5.0
+    min_rate: float = 10.0
+    recent_min: int = 5
+    baseline_min: int = 60
+    cooldown_s: float = 3600.0
+    min_age_s: float = 15 * 60.0
+
+    def payload(self) -> dict[str, float]:
+        return {
+            "factor": self.factor,
+            "min_rate": self.min_rate,
+            "recent": self.recent_min,
+            "baseline": self.baseline_min,
+            "cooldown": self.cooldown_s,
+            "min_age": self.min_age_s,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class DigestPolicy:
+    """Storm control for one channel: once more than `threshold` groups are due for their first
+    message there within `window_s`, further new groups are listed in a digest message (at most
+    `max_size` per digest) for as long as new groups keep coming (`window_s` after the last)."""
+
+    threshold: int = 10
+    window_s: float = 60.0
+    max_size: int = 40
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    channel: str
+    n: int
+    ref: str  # "CHANNEL/TS" once posted, else ""
+    ver: int
+    gids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class GroupDelta:
     id: str
     new: bool
@@ -93,13 +137,43 @@ class Script:
         self.sha = self.client.script_load(self.source)
 
 
+class _DigestKeys:
+    """Digest keys; all share one hash tag (digests are few). Kept here, next to their only user,
+    until keys.py (another owner) takes them."""
+
+    def __init__(self, prefix: str) -> None:
+        self.tag = f"{prefix}:{{{prefix}.dg}}"
+
+    def channel(self, channel: str) -> str:
+        """HASH cur, cur_until, seq and per digest n: ts:n, ver:n, rver:n, last:n, size:n."""
+        return f"{self.tag}:h:{channel}"
+
+    def members(self, channel: str) -> str:
+        """ZSET gid -> number of the digest that lists it."""
+        return f"{self.tag}:m:{channel}"
+
+    def window(self, channel: str) -> str:
+        """ZSET gid -> time it was first due in the channel (the last window only)."""
+        return f"{self.tag}:w:{channel}"
+
+    def due(self) -> str:
+        """ZSET "CHANNEL|n" -> time the digest is due for a post/update (its outbox)."""
+        return f"{self.tag}:due"
+
+
 class RedisStore:
     def __init__(
-        self, client: redis.Redis, prefix: str = "tb", retention: Retention | None = None
+        self,
+        client: redis.Redis,
+        prefix: str = "tb",
+        retention: Retention | None = None,
+        spike: SpikePolicy | None = SpikePolicy(),
     ) -> None:
         self.r = client
         self.keys = Keys(prefix)
+        self.dkeys = _DigestKeys(prefix)
         self.retention = retention or Retention()
+        self.spike = spike
         self._scripts: dict[str, Script] = {}
 
     def _script(self, name: str) -> Script:
@@ -189,6 +263,8 @@ class RedisStore:
                 "nseen": len(seen_keys),
                 "groups": payload_groups,
             }
+            if self.spike is not None:
+                payload["spike"] = self.spike.payload()
             keys = [k.due(shard), k.index(shard), *seen_keys, *gkeys]
             calls.append(("record_batch", keys, [json.dumps(payload)]))
         extra = []
@@ -254,24 +330,48 @@ class RedisStore:
         ]
         return [_s(m) for res in self._run(calls) for m in res]
 
-    def schedule_escalation(self, gid: str, at: float) -> None:
+    def schedule_escalation(self, gid: str, at: float, *, keep: bool = False) -> None:
+        """Escalate `gid` at `at`; with keep, an escalation already scheduled (or leased) stays."""
         key = self.keys.escalations(shard_of(gid))
         pipe = self.r.pipeline(transaction=False)
-        pipe.zadd(key, {gid: at})
+        pipe.zadd(key, {gid: at}, nx=keep)
         pipe.expire(key, self.retention.group_s)
         pipe.execute()
 
     def cancel_escalation(self, gid: str) -> None:
         self.r.zrem(self.keys.escalations(shard_of(gid)), gid)
 
+    def escalation_at(self, gid: str) -> float | None:
+        score = self.r.zscore(self.keys.escalations(shard_of(gid)), gid)
+        return None if score is None else float(score)
+
+    def escalate(
+        self,
+        gid: str,
+        notice: dict[str, Any],
+        *,
+        now: float,
+        lease_until: float,
+        next_at: float | None,
+    ) -> str:
+        """Queue an escalation notice and schedule the repeat (or none) atomically, if this
+        replica still holds the escalation's lease. Returns sent | lost | cancelled."""
+        k, shard = self.keys, shard_of(gid)
+        keys = [k.group(gid), k.escalations(shard), k.notices(gid), k.due(shard)]
+        args = [gid, now, lease_until, next_at or 0, json.dumps(notice), self.retention.group_s]
+        return _s(self._run([("escalate", keys, args)])[0])
+
+    def due_at(self, gid: str) -> float | None:
+        score = self.r.zscore(self.keys.due(shard_of(gid)), gid)
+        return None if score is None else float(score)
+
     def finish_render(
         self, gid: str, rendered_ver: int, now: float, update_interval: float, lease_until: float
     ) -> int:
         k = self.keys
         keys = [k.group(gid), k.due(shard_of(gid)), k.notices(gid)]
-        return int(
-            self._run([("finish_render", keys, [rendered_ver, now, update_interval, lease_until])])[0]
-        )
+        args = [rendered_ver, now, update_interval, lease_until, gid]
+        return int(self._run([("finish_render", keys, args)])[0])
 
     def load_groups(self, gids: Sequence[str]) -> list[Group | None]:
         pipe = self.r.pipeline(transaction=False)
@@ -313,12 +413,77 @@ class RedisStore:
         self, gid: str, action: str, user: str, now: float, arg: str | float = ""
     ) -> TransitionResult:
         k = self.keys
-        keys = [k.group(gid), k.escalations(shard_of(gid)), k.timeline(gid)]
+        shard = shard_of(gid)
+        keys = [k.group(gid), k.escalations(shard), k.timeline(gid), k.due(shard), k.notices(gid)]
         res = self._run([("transition", keys, [action, user, now, arg, self.retention.group_s])])[0]
         return TransitionResult(_s(res[0]), _s(res[1]), _s(res[2]))
 
     def timeline(self, gid: str) -> list[dict[str, Any]]:
         return [json.loads(x) for x in self.r.lrange(self.keys.timeline(gid), 0, -1)]
+
+    # ---- pacing and digests ------------------------------------------------------------------
+
+    def take_token(self, channel: str, now: float, rate: float, burst: float) -> float:
+        """Take a post token of `channel`'s bucket: 0.0, or the seconds until one is there."""
+        key = self.keys.bucket(channel)
+        ttl = int(burst / rate) + 60
+        return float(_s(self._run([("bucket", [key], [now, rate, burst, ttl])])[0]))
+
+    def digest_admit(
+        self, channel: str, gids: Sequence[str], now: float, policy: DigestPolicy
+    ) -> dict[str, int]:
+        """gid -> 0 (post it on its own) or the number of the digest that lists it."""
+        if not gids:
+            return {}
+        d = self.dkeys
+        keys = [d.channel(channel), d.members(channel), d.window(channel), d.due()]
+        args = [channel, now, policy.window_s, policy.threshold, policy.max_size]
+        res = self._run([("digest_admit", keys, [*args, self.retention.group_s, *gids])])[0]
+        return {_s(res[i]): int(res[i + 1]) for i in range(0, len(res), 2)}
+
+    def digest_touch(
+        self, channel: str, n: int, now: float, update_interval: float, *, immediate: bool = False
+    ) -> None:
+        d = self.dkeys
+        args = [channel, n, now, update_interval, int(immediate), self.retention.group_s]
+        self._run([("digest_touch", [d.channel(channel), d.due()], args)])
+
+    def claim_digests(self, now: float, lease_until: float, limit: int = 20) -> list[tuple[str, int]]:
+        res = self._run([("claim_due", [self.dkeys.due()], [now, lease_until, limit])])[0]
+        out = []
+        for m in res:
+            ch, n = _s(m).rsplit("|", 1)
+            out.append((ch, int(n)))
+        return out
+
+    def load_digest(self, channel: str, n: int) -> Digest:
+        d = self.dkeys
+        pipe = self.r.pipeline(transaction=False)
+        pipe.hmget(d.channel(channel), [f"ts:{n}", f"ver:{n}"])
+        pipe.zrangebyscore(d.members(channel), n, n)
+        (ref, ver), members = pipe.execute()
+        return Digest(
+            channel, n, _s(ref) if ref else "", int(ver or 0), tuple(_s(m) for m in members)
+        )
+
+    def digest_ref(self, channel: str, n: int) -> str:
+        """The "CHANNEL/TS" of digest n of `channel`, or "" before it is posted."""
+        ref = self.r.hget(self.dkeys.channel(channel), f"ts:{n}")
+        return _s(ref) if ref else ""
+
+    def finish_digest(
+        self,
+        channel: str,
+        n: int,
+        rendered_ver: int,
+        now: float,
+        update_interval: float,
+        lease_until: float,
+        posted: str = "",
+    ) -> int:
+        d = self.dkeys
+        args = [channel, n, rendered_ver, now, update_interval, lease_until, posted]
+        return int(self._run([("digest_finish", [d.channel(channel), d.due()], args)])[0])
 
     # ---- counts -------------------------------------------------------------------------------
 

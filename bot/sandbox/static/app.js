@@ -339,7 +339,7 @@
       status.textContent = `app: ${ui.state.bot_url}`;
     } else {
       status.className = "bot-status off";
-      status.textContent = "no app connected (set bot_url): clicks are disabled";
+      status.textContent = "no app connected (set bot_url): clicks and commands cannot be sent";
     }
     const who = $("whoami");
     const people = ui.state.users.filter((u) => !u.is_bot);

@@ -96,7 +96,7 @@ for gi, g in ipairs(p.groups) do
         redis.call('ZADD', KEYS[1], 'NX', due, g.id)
         notify = 1
       end
-      if p.spike and (state == 'open' or state == 'acknowledged') then
+      if p.spike and regressed == 0 and (state == 'open' or state == 'acknowledged') then
         local sp = p.spike
         local created = tonumber(redis.call('HGET', gk, 'created')) or now
         local last_spike = tonumber(redis.call('HGET', gk, 'spike_at')) or 0
