@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: test demo lint format bench faults clean
+.PHONY: test demo lint format bench faults clean chromium
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV) || { echo "could not create a virtualenv: install python3.11-venv (apt-get install python3-venv)"; exit 1; }
@@ -13,7 +13,14 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $(STAMP)
 
-test: $(STAMP)
+# The browser test drives Debian's Chromium (never a downloaded browser).
+chromium:
+	@test -x /usr/bin/chromium || command -v chromium >/dev/null || { \
+	  echo "installing Debian's chromium for the browser test"; \
+	  (apt-get install -y -q chromium >/dev/null 2>&1 || sudo -n apt-get install -y -q chromium >/dev/null 2>&1) || \
+	  echo "could not install chromium: run 'apt-get install chromium' (the browser test will fail without it)"; }
+
+test: $(STAMP) chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest

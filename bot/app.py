@@ -100,7 +100,7 @@ def build(
         update_interval=settings.update_interval_s,
     )
     lifecycle = Lifecycle(store, notifier, clock)
-    deps = Deps(store, notifier, lifecycle, settings.locale, settings.tz, subs)
+    deps = Deps(store, notifier, lifecycle, settings.locale, settings.tz, subs, clock=clock)
     app = App(
         signing_secret=settings.slack_signing_secret,
         client=web,
@@ -198,6 +198,12 @@ def serve(settings: Settings) -> None:
     if rt.puller is not None:
         rt.puller.start()
     rt.notifier.start()
+    if settings.slack_app_token:
+        # Socket Mode: Slack's requests arrive over a websocket the bot opens (no public URL).
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        SocketModeHandler(rt.app, settings.slack_app_token).connect()
+        log.info("Socket Mode connected")
     if rt.config is not None:
         rt.config.watch()
         rt.config.install_sighup()

@@ -56,6 +56,13 @@ class Settings(BaseSettings):
             raise ValueError("looks truncated: copy it from Basic Information > App Credentials")
         return v
 
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_token(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith("xapp-"):
+            raise ValueError("must be an app-level token starting with xapp- (Basic Information > App-Level Tokens, scope connections:write)")
+        return v
+
     @field_validator("slack_api_url")
     @classmethod
     def _api_url(cls, v: str) -> str:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from bot.lifecycle import Lifecycle
 from bot.notify.notifier import Notifier
+from bot.store.history import History
 from bot.store.redis_store import RedisStore
 from bot.store.subscriptions import CachedSubscriptions
 
@@ -18,3 +21,8 @@ class Deps:
     locale: str = "en"
     timezone: str = "UTC"
     subscriptions: CachedSubscriptions | None = None
+    history: History = field(init=False)
+    clock: Callable[[], float] = time.time
+
+    def __post_init__(self) -> None:
+        self.history = History(self.store)

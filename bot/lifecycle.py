@@ -11,7 +11,7 @@ from bot.i18n import t
 from bot.notify.notifier import Notifier
 from bot.store.redis_store import RedisStore
 
-_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_USER = re.compile(r"^[UW][A-Z0-9]{1,20}$")
 _DURATION = re.compile(r"^(\d+)\s*([mhd])$")
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.deps import Deps
-from handlers import actions, commands
+from handlers import actions, commands, home
 
 
 def register(app: App, deps: Deps) -> None:
     actions.register(app, deps)
     commands.register(app, deps)
+    home.register(app, deps)

@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.commands import answer
+from bot.query.commands import answer
 from bot.deps import Deps
 
 

@@ -19,7 +19,6 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import chain
 
 from bot.fingerprint.rules import FingerprintRule, expand, load_rules
 from bot.fingerprint.stacktrace import (
@@ -108,8 +107,11 @@ def explain(
 
 
 def _hash(components: Sequence[tuple[str, str]]) -> str:
-    payload = "\x1f".join(chain.from_iterable(components))
-    return hashlib.blake2b(payload.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+    payload = "\x1f".join([part for pair in components for part in pair])
+    return _blake2b(payload.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+
+
+_blake2b = hashlib.blake2b
 
 
 def short_type(type_: str) -> str:
@@ -167,17 +169,64 @@ def _compute(
     notes: list[str] | None,
 ) -> tuple[Fingerprint, str, str | None, list[FrameDecision]]:
     service = event.service
-    st: Stacktrace | None = parse_stacktrace(event.stack, in_app) if event.stack else None
-    if st is None and event.message and "\n" in event.message:
-        st = parse_stacktrace(event.message, in_app)
+    message = event.message
+    stack = event.stack
+    st: Stacktrace | None = None
+    if stack:
+        st = parse_stacktrace(stack, in_app)
+    if st is None and "\n" in message:
+        st = parse_stacktrace(message, in_app)
+    loc = event.report_location
+    top_frame: Frame | None = None
+    if st is None and not (loc and loc.get("functionName")):  # the common no-trace shapes
+        if rules:
+            return _finish(event, rules, [("service", service)], "", None, None, notes)
+        if message:
+            type_ = _type_from_message(message)
+            tpl = cached_template(message)
+            comps = [("service", service), ("type", type_), ("message", tpl)] if type_ else [
+                ("service", service),
+                ("message", tpl),
+            ]
+            title = _short_message(message)
+            strategy = "message"
+        else:
+            comps, strategy, title = _no_message(event)
+        fp = Fingerprint(f"{VERSION}-{_hash(comps)}", VERSION, title, "", (), tuple(comps))
+        return fp, strategy, None, []
+    return _finish(event, rules, [("service", service)], "", st, loc, notes)
+
+
+def _no_message(event: ErrorEvent) -> tuple[list[tuple[str, str]], str, str]:
+    """(components, strategy, title) of an event with neither a trace nor a message."""
+    comps: list[tuple[str, str]] = [("service", event.service)]
+    h = event.http
+    if h is not None:
+        route = route_template(h.url)
+        comps += [("method", h.method), ("route", route), ("status", str(h.status))]
+        return comps, "request", f"{h.status} {h.method} {route}".strip()
+    comps.append(("message", ""))
+    return comps, "empty", f"error in {event.service}"
+
+
+def _finish(
+    event: ErrorEvent,
+    rules: Sequence[FingerprintRule],
+    comps: list[tuple[str, str]],
+    culprit: str,
+    st: Stacktrace | None,
+    loc: dict[str, object] | None,
+    notes: list[str] | None,
+) -> tuple[Fingerprint, str, str | None, list[FrameDecision]]:
+    """The general path: traces, Error Reporting locations, custom rules, explanations."""
+    service = event.service
+    message = event.message
     decisions: list[FrameDecision] | None = [] if notes is not None else None
-    comps: list[tuple[str, str]] = [("service", service)]
     frames_out: tuple[str, ...] = ()
-    culprit = ""
     all_frames: list[tuple[str, str]] | None = [] if rules else None
     type_ = ""
     runtime = st.runtime if st is not None else None
-    loc = event.report_location
+    top: list[Frame] = []
     strategy: str
 
     if st is not None or (loc and loc.get("functionName")):
@@ -187,23 +236,26 @@ def _compute(
             type_ = root.type
             value = root.value
             if not type_ and not value:  # frames only (zap's `stacktrace`): the message says it
-                type_ = _type_from_message(event.message)
-                value = event.message
+                type_ = _type_from_message(message)
+                value = message
             outer = st.outer
             title_type, title_value = outer.type or type_, outer.value or value
             chain = [root, *reversed(st.exceptions[:-1])]  # root cause first, then outwards
         else:
-            type_ = _type_from_message(event.message)
-            value = event.message
-            title_type, title_value = type_, event.message
+            type_ = _type_from_message(message)
+            value = message
+            title_type, title_value = type_, message
             chain = []
         candidates: list[Frame] = []
         seen: set[tuple[str, str]] = set()
+        # Only the top in-app frames are hashed: without rules or an explanation to feed,
+        # stop looking once they are found (what follows cannot change the result).
+        enough = decisions is None and all_frames is None
         for exc in chain:
             for f in exc.frames:
-                if all_frames is not None:
-                    all_frames.append((f.module, f.function))
                 key = (f.module, f.function)
+                if all_frames is not None:
+                    all_frames.append(key)
                 if not f.in_app:
                     if decisions is not None:
                         decisions.append(FrameDecision(f, False, f.why))
@@ -218,6 +270,11 @@ def _compute(
                     kept = len(candidates) <= TOP_FRAMES
                     why = f"{f.why}; top {TOP_FRAMES}" if kept else f"beyond top {TOP_FRAMES}"
                     decisions.append(FrameDecision(f, kept, why))
+                elif enough and len(candidates) >= TOP_FRAMES:
+                    break
+            else:
+                continue
+            break
         if loc and loc.get("functionName"):
             path = str(loc.get("filePath") or "")
             fn = str(loc.get("functionName"))
@@ -230,7 +287,7 @@ def _compute(
                     decisions.insert(0, FrameDecision(f, True, "reportLocation counts as a frame"))
         top = candidates[:TOP_FRAMES]
         if not top and st is not None:  # no in-app frame at all: fall back to the raw top
-            top = [f for f in st.root.frames[:TOP_FRAMES]]
+            top = list(st.root.frames[:TOP_FRAMES])
             if notes is not None:
                 notes.append("no in-app frame: hashing the top library frames instead")
         if type_:
@@ -244,7 +301,7 @@ def _compute(
         if top and top[0].context:
             comps.append(("context", top[0].context))
         if top:
-            culprit = f"{top[0].module}.{top[0].function}"
+            culprit = culprit_of(top[0])
             frames_out = tuple(f.render() for f in top)
             where = f" in {_func_name(top[0].function)} ({top[0].filename or top[0].module})"
         else:
@@ -253,30 +310,22 @@ def _compute(
         msg = _short_message(title_value)
         title = f"{head}: {msg}" if head and msg else (head or msg or "error")
         title += where
-    elif event.message:
+    elif message:
         strategy = "message"
-        type_ = _type_from_message(event.message)
+        type_ = _type_from_message(message)
         if type_:
             comps.append(("type", type_))
-        comps.append(("message", cached_template(event.message)))
-        title = _short_message(event.message)
-    elif event.http is not None:
-        strategy = "request"
-        h = event.http
-        route = route_template(h.url)
-        comps += [("method", h.method), ("route", route), ("status", str(h.status))]
-        title = f"{h.status} {h.method} {route}".strip()
+        comps.append(("message", cached_template(message)))
+        title = _short_message(message)
     else:
-        strategy = "empty"
-        comps.append(("message", ""))
-        title = f"error in {service}"
+        comps, strategy, title = _no_message(event)
 
     if rules:
-        msg_for_rules = event.message
         for i, rule in enumerate(rules):
-            if not rule.matches(service, type_, msg_for_rules, all_frames or ()):
+            if not rule.matches(service, type_, message, all_frames or ()):
                 continue
-            values = _variables(comps, service, type_, culprit, event.message)
+            dotted = f"{top[0].module}.{top[0].function}" if top else ""
+            values = _variables(comps, service, type_, dotted, message)
             if rule.fingerprint is not None:
                 comps = [("rule", str(i))] + [
                     ("fingerprint", expand(v, values)) for v in rule.fingerprint
@@ -290,14 +339,17 @@ def _compute(
             break
 
     fp = Fingerprint(
-        id=f"{VERSION}-{_hash(comps)}",
-        version=VERSION,
-        title=title,
-        culprit=culprit,
-        frames=frames_out,
-        components=tuple(comps),
+        f"{VERSION}-{_hash(comps)}", VERSION, title, culprit, frames_out, tuple(comps)
     )
     return fp, strategy, runtime, decisions or []
+
+
+def culprit_of(frame: Frame) -> str:
+    """Where the error happened, for people: `module.function` for JVM classes and Go
+    packages; `function (path)` when the module is a source path (Python, Node.js)."""
+    if frame.filename and frame.module.endswith(frame.filename):
+        return f"{frame.function} ({frame.module})"
+    return f"{frame.module}.{frame.function}"
 
 
 def _func_name(function: str) -> str:
@@ -306,9 +358,9 @@ def _func_name(function: str) -> str:
 
 
 def _variables(
-    comps: Sequence[tuple[str, str]], service: str, type_: str, culprit: str, message: str
+    comps: Sequence[tuple[str, str]], service: str, type_: str, dotted: str, message: str
 ) -> dict[str, str]:
-    mod, _, fn = culprit.rpartition(".")
+    mod, _, fn = dotted.rpartition(".")  # "module.function" of the top frame, split at its last dot
     return {
         "default": " ".join(v for _, v in comps),
         "service": service,

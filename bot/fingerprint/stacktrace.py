@@ -168,6 +168,7 @@ def _why_prefix(prefix: str) -> str:
 # again and again, so parsing and classifying each distinct line once is most of the speed.
 _FRAME_CACHES: dict[int, tuple[InAppConfig, dict[str, Frame]]] = {}
 _FRAME_CACHE_MAX = 65536
+_FRAME_KEY_MAX = 1024  # characters; with the entry cap, bounds the cache's memory
 
 
 def _cache_for(cfg: InAppConfig) -> dict[str, Frame]:
@@ -178,6 +179,8 @@ def _cache_for(cfg: InAppConfig) -> dict[str, Frame]:
 
 
 def _remember(cache: dict[str, Frame], key: str, frame: Frame) -> Frame:
+    if len(key) > _FRAME_KEY_MAX:  # a freak line: not worth the memory
+        return frame
     if len(cache) >= _FRAME_CACHE_MAX:
         cache.clear()
     cache[key] = frame
@@ -226,8 +229,7 @@ def _parse_python(text: str, cfg: InAppConfig) -> Stacktrace | None:
         if line.startswith(" ") or line.startswith("\t"):
             s = line.strip()
             if last >= 0 and s and frames[last].context is None and not _is_caret(s):
-                f = frames[last]
-                frames[last] = f._replace(context=s)
+                frames[last] = _with_context(frames[last], s)
             continue
         s = line.strip()
         if not s:
@@ -255,6 +257,14 @@ def _parse_python(text: str, cfg: InAppConfig) -> Stacktrace | None:
     return Stacktrace("python", tuple(blocks))
 
 
+def _with_context(frame: Frame, context: str) -> Frame:
+    """`frame._replace(context=context)`, without _replace's keyword machinery (hot path)."""
+    return _new_tuple(Frame, (*frame[:6], context))
+
+
+_new_tuple = tuple.__new__
+
+
 def _is_caret(s: str) -> bool:
     return not s.strip("^~ ")
 
@@ -276,6 +286,7 @@ def _jvm_class(cls: str) -> str:
 
 
 def _parse_jvm(text: str, cfg: InAppConfig) -> Stacktrace | None:
+    cache = _cache_for(cfg)
     excs: list[tuple[str, str, str, list[Frame]]] = []  # (kind, type, value, frames)
     cur: list[Frame] | None = None
     for line in text.splitlines():
@@ -283,7 +294,6 @@ def _parse_jvm(text: str, cfg: InAppConfig) -> Stacktrace | None:
         if s.startswith("at "):
             if cur is None:
                 continue
-            cache = _cache_for(cfg)
             fr = cache.get(s)
             if fr is None:
                 m = _JVM_FRAME.match(line)
@@ -327,31 +337,43 @@ _NODE_HEAD = re.compile(
 )
 
 
+def _node_frame(s: str, cfg: InAppConfig) -> Frame | None:
+    m = _NODE_FRAME.match(s)
+    if m is None:
+        return None
+    func = (m.group(2) or "").strip()
+    loc = m.group(3) if m.group(3) is not None else (m.group(4) or "")
+    if func.startswith("new "):
+        func = func[4:]
+    func = func.split(" [as ", 1)[0]
+    lm = _NODE_LOC.match(loc)
+    path = lm.group(1) if lm else loc
+    ln = lm.group(2) if lm else None
+    if not func:
+        func = "<anonymous>"
+    in_app, why = _classify_path(path, cfg)
+    short = _short_path(path)
+    return Frame(short, func, short, int(ln) if ln else None, in_app, why)
+
+
 def _parse_node(text: str, cfg: InAppConfig) -> Stacktrace | None:
+    cache = _cache_for(cfg)
     excs: list[tuple[str, str, list[Frame]]] = []
     cur: list[Frame] | None = None
     for line in text.splitlines():
         s = line.strip()
         if s.startswith("at "):
-            m = _NODE_FRAME.match(s)
-            if m is None:
-                continue
+            key = "node\x00" + s
+            fr = cache.get(key)
+            if fr is None:
+                fr = _node_frame(s, cfg)
+                if fr is None:
+                    continue
+                _remember(cache, key, fr)
             if cur is None:
                 cur = []
                 excs.append(("Error", "", cur))
-            func = (m.group(2) or "").strip()
-            loc = m.group(3) if m.group(3) is not None else (m.group(4) or "")
-            if func.startswith("new "):
-                func = func[4:]
-            func = func.split(" [as ", 1)[0]
-            lm = _NODE_LOC.match(loc)
-            path = lm.group(1) if lm else loc
-            ln = lm.group(2) if lm else None
-            if not func:
-                func = "<anonymous>"
-            in_app, why = _classify_path(path, cfg)
-            short = _short_path(path)
-            cur.append(Frame(short, func, short, int(ln) if ln else None, in_app, why))
+            cur.append(fr)
             continue
         if not s or s.startswith("..."):
             continue
@@ -409,20 +431,21 @@ def _parse_go(text: str, cfg: InAppConfig) -> Stacktrace | None:
             continue
         nxt = lines[i + 1] if i + 1 < n else ""
         if line and not line[0].isspace() and nxt.startswith("\t"):
+            fn = line.strip()
+            if fn.endswith(")"):
+                fn = fn[: fn.rfind("(")]  # the arguments: pointers, never hashed
+            # Keyed by function and the whole location line (path, line, pc offset): one
+            # binary prints the same pair every time, whatever the arguments and goroutine.
+            key = "go\x00" + fn + "\x00" + nxt
+            cached = cache.get(key)
+            if cached is not None:
+                frames.append(cached)
+                i += 2
+                continue
             fm = _GO_FILE.match(nxt)
             if fm is not None:
-                fn = line.strip()
-                if fn.endswith(")"):
-                    fn = fn[: fn.rfind("(")]  # the arguments: pointers, never hashed
                 path = fm.group(1)
-                key = fn + "\x00" + path
-                cached = cache.get(key)
-                if cached is not None:
-                    frames.append(cached._replace(lineno=int(fm.group(2))))
-                    i += 2
-                    continue
-                created = fn.startswith("created by ")
-                if created:
+                if fn.startswith("created by "):
                     fn = fn[11:].split(" in goroutine ", 1)[0]
                 if "[" in fn:
                     fn = _GO_GENERIC.sub("[...]", fn)

@@ -185,6 +185,20 @@ def _labels(src: dict[str, Any], into: dict[str, str]) -> None:
             into[k] = str(v)
 
 
+def _flat_labels(resource_labels: dict[str, Any], entry_labels: dict[str, Any]) -> dict[str, str]:
+    """Resource labels, then entry labels (which win), as short strings."""
+    merged = {**resource_labels, **entry_labels}
+    for v in merged.values():  # usually all short strings: the merge is the answer
+        if type(v) is not str or len(v) > MAX_LABEL_CHARS:
+            break
+    else:
+        return merged
+    out: dict[str, str] = {}
+    _labels(resource_labels, out)
+    _labels(entry_labels, out)
+    return out
+
+
 def _text(val: object) -> str | None:
     """A jsonPayload field as text: strings as they are; numbers/bools stringified."""
     if isinstance(val, str):
@@ -362,29 +376,49 @@ def _fallback_message(jp: dict[str, Any]) -> str:
 
 
 def _build(obj: dict[str, Any], insert_id: str, from_dict: bool) -> ErrorEvent:
-    resource = _obj(obj, "resource", "")
-    rtype = _str(resource, "type", "resource.") or ""
-    rlabels = _obj(resource, "labels", "resource.")
-    entry_labels = _obj(obj, "labels", "")
-    labels: dict[str, str] = {}
-    _labels(rlabels, labels)
-    _labels(entry_labels, labels)
+    # Each field: a cheap exact-type test for the usual shape; the checking helper otherwise
+    # (which also gives the rejection reason). Fields are checked in a fixed order.
+    get = obj.get
+    resource = get("resource")
+    if type(resource) is not dict:
+        resource = _obj(obj, "resource", "")
+    rtype = resource.get("type")
+    if type(rtype) is not str:
+        rtype = _str(resource, "type", "resource.") or ""
+    rlabels = resource.get("labels")
+    if type(rlabels) is not dict:
+        rlabels = _obj(resource, "labels", "resource.")
+    entry_labels = get("labels")
+    if type(entry_labels) is not dict:
+        entry_labels = _obj(obj, "labels", "")
+    labels = _flat_labels(rlabels, entry_labels)
 
-    severity = obj.get("severity")
-    if severity is None:
+    severity = get("severity")
+    if type(severity) is str:
+        pass
+    elif severity is None:
         severity = "DEFAULT"
     elif isinstance(severity, int) and not isinstance(severity, bool):
         severity = _SEVERITY_NUMBERS.get(severity, str(severity))
     elif not isinstance(severity, str):
         raise _Invalid(f"severity must be a string, not {type(severity).__name__}")
 
-    ts = _str(obj, "timestamp") or _str(obj, "receiveTimestamp")
+    ts = get("timestamp")
+    if type(ts) is not str:
+        ts = _str(obj, "timestamp")
+    if not ts:
+        ts = _str(obj, "receiveTimestamp")
     timestamp = _timestamp(ts, "timestamp") if ts else 0.0
 
-    text = _str(obj, "textPayload")
-    if text is not None and len(text) > MAX_ENTRY_CHARS:
-        raise _Invalid(f"textPayload longer than {MAX_ENTRY_CHARS} characters")
-    jp = _obj(obj, "jsonPayload", "")
+    text = get("textPayload")
+    if text is not None:
+        if type(text) is not str:
+            text = _str(obj, "textPayload")
+        if len(text) > MAX_ENTRY_CHARS:
+            raise _Invalid(f"textPayload longer than {MAX_ENTRY_CHARS} characters")
+    jp = get("jsonPayload")
+    if type(jp) is not dict:
+        jp = _obj(obj, "jsonPayload", "")
     message = ""
     stack: str | None = None
     version: str | None = None
@@ -442,23 +476,23 @@ def _build(obj: dict[str, Any], insert_id: str, from_dict: bool) -> ErrorEvent:
         error_group_id = gid if isinstance(gid, str) else None
     log_name = obj.get("logName")
     project = rlabels.get("project_id")
-    return ErrorEvent(
-        insert_id=insert_id,
-        timestamp=timestamp,
-        severity=severity,
-        service=service[:MAX_LABEL_CHARS],
-        resource_type=rtype,
-        project_id=project if isinstance(project, str) else "",
-        revision=revision,
-        version=version,
-        log_name=log_name if isinstance(log_name, str) else "",
-        message=message,
-        stack=stack,
-        http=http,
-        trace=trace if isinstance(trace, str) else None,
-        error_group_id=error_group_id,
-        labels=labels,
-        report_location=report_location,
+    return ErrorEvent(  # positional: measurably cheaper than keywords for a frozen dataclass
+        insert_id,
+        timestamp,
+        severity,
+        service[:MAX_LABEL_CHARS],
+        rtype,
+        project if isinstance(project, str) else "",
+        revision,
+        version,
+        log_name if isinstance(log_name, str) else "",
+        message,
+        stack,
+        http,
+        trace if isinstance(trace, str) else None,
+        error_group_id,
+        labels,
+        report_location,
     )
 
 

@@ -92,15 +92,18 @@ class View:
 
 def logs_url(g: Group) -> str:
     project = g.get("project")
-    filt = [f'resource.type="{g.get("resource_type")}"'] if g.get("resource_type") else []
+    rtype = g.get("resource_type")
+    filt = [f'resource.type="{rtype}"'] if rtype and len(rtype) <= 100 else []
     label = {
         "cloud_run_revision": "service_name",
         "cloud_function": "function_name",
         "cloud_run_job": "job_name",
     }.get(g.get("resource_type"))
+    if len(g.service) > 200 or len(project) > 100:  # not a real name: a link without it
+        label, project = None, project[:100]
     if label:
         filt.append(f'resource.labels.{label}="{g.service}"')
-    elif "/" in g.service and g.get("resource_type") == "k8s_container":
+    elif len(g.service) <= 200 and "/" in g.service and g.get("resource_type") == "k8s_container":
         ns, container = g.service.split("/", 1)
         filt += [f'resource.labels.namespace_name="{ns}"', f'resource.labels.container_name="{container}"']
     filt.append("severity>=ERROR")
@@ -115,7 +118,7 @@ def _q(text: str) -> str:
 
 def trace_url(g: Group) -> str | None:
     trace = g.get("trace")
-    if not trace.startswith("projects/") or "/traces/" not in trace:
+    if len(trace) > 300 or not trace.startswith("projects/") or "/traces/" not in trace:
         return None
     project, tid = trace.split("/")[1], trace.rsplit("/", 1)[1]
     return f"https://console.cloud.google.com/traces/list?project={_q(project)}&tid={_q(tid)}"
@@ -123,7 +126,7 @@ def trace_url(g: Group) -> str | None:
 
 def error_reporting_url(g: Group) -> str | None:
     eg = g.get("error_group")
-    if not eg:
+    if not eg or len(eg) > 200:
         return None
     return f"https://console.cloud.google.com/errors/detail/{_q(eg)}?project={_q(g.get('project'))}"
 

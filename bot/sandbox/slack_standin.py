@@ -8,7 +8,11 @@ It plays both sides of the wire:
   state (channels, threads, edits, views, reactions) and recorded;
 * Slack -> app requests, signed with the signing secret exactly as Slack signs them: slash
   commands, ``block_actions`` payloads built from the stored message, and Events API envelopes;
-  plus the ``response_url`` endpoint (``/response/<id>``) that Bolt's ``respond()`` posts to.
+  plus the ``response_url`` endpoint (``/response/<id>``) that Bolt's ``respond()`` posts to;
+* a browsable sandbox at ``http://HOST:PORT/`` (``ui_url``; :mod:`bot.sandbox.ui`): channels and
+  the bot's messages rendered as Slack would, whose buttons, selects and slash-command box make
+  the stand-in send the app (``bot_url``) the same signed requests. ``SlackStandIn(...,
+  port=3000, bot_url="http://127.0.0.1:8000/slack/events")`` serves it on a fixed port.
 
 Faults for tests: ``inject()`` queues HTTP 429 (with ``Retry-After``), 5xx or ``ok: false``
 answers, and a per-channel ``chat.postMessage`` rate limit (1/s like Slack) can be switched on.

@@ -501,8 +501,8 @@ def main(argv: list[str] | None = None) -> int:
         args.signing_secret, args.bot_token, host=args.host, port=args.port, bot_url=args.bot_url
     )
     with standin:
-        print(f"Slack sandbox UI: {standin.ui_url}")
-        print(f"Web API (SLACK_API_URL): {standin.api_url}")
+        print(f"Slack sandbox UI: {standin.ui_url}", flush=True)
+        print(f"Web API (SLACK_API_URL): {standin.api_url}", flush=True)
         try:
             while True:
                 time.sleep(3600)

@@ -179,6 +179,7 @@ def test_acknowledge_snooze_assign_and_slash_command_in_the_browser(
     assert slack.warnings == []
     page.locator("#whoami").select_option("U2")
     expect(answer).to_have_count(1)
+    page.set_viewport_size({"width": 1280, "height": 1440})
     page.locator("#messages").evaluate("box => { box.scrollTop = 0; }")
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOT))

@@ -22,6 +22,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
+from bot.sandbox import mrkdwn
 from bot.sandbox.slack_standin import (
     Channel,
     SlackStandIn,
@@ -592,3 +593,154 @@ def test_response_url_uses_are_limited(slack: SlackStandIn, bolt: str, client: W
 
 def test_wait_for_times_out(slack: SlackStandIn) -> None:
     assert slack.wait_for(lambda: slack.messages("C0ALERTS"), timeout=0.1) is False
+
+
+# --------------------------------------------------------------------------- sandbox UI
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("*Count*\n5", [{"t": "b", "c": [{"t": "text", "s": "Count"}]}, {"t": "text", "s": "\n5"}]),
+        ("a &lt;b&gt; &amp;amp; c", [{"t": "text", "s": "a <b> &amp; c"}]),
+        (
+            "x `a&lt;b` y",
+            [{"t": "text", "s": "x "}, {"t": "code", "s": "a<b"}, {"t": "text", "s": " y"}],
+        ),
+        ("```\n*not bold* <@U1>\n```", [{"t": "pre", "s": "*not bold* <@U1>\n"}]),
+        (
+            "<@U1> <@U9>",
+            [
+                {"t": "mention", "s": "@alice", "id": "U1"},
+                {"t": "text", "s": " "},
+                {"t": "mention", "s": "@U9", "id": "U9"},
+            ],
+        ),
+        (
+            "<https://a.example/?x=1&amp;y=2|Logs>",
+            [{"t": "link", "url": "https://a.example/?x=1&y=2", "c": [{"t": "text", "s": "Logs"}]}],
+        ),
+        ("<javascript:alert(1)|x>", [{"t": "text", "s": "<javascript:alert(1)|x>"}]),
+        (
+            "<!here> <#C0ALERTS>",
+            [
+                {"t": "mention", "s": "@here", "id": "here"},
+                {"t": "text", "s": " "},
+                {"t": "mention", "s": "#alerts", "id": "C0ALERTS"},
+            ],
+        ),
+        (":eyes: by", [{"t": "emoji", "s": "\N{EYES}", "name": "eyes"}, {"t": "text", "s": " by"}]),
+        (
+            "snake_case and 2*3*4 at 12:30:45",
+            [{"t": "text", "s": "snake_case and 2*3*4 at 12:30:45"}],
+        ),
+    ],
+)
+def test_mrkdwn_tokens(text: str, expected: list[dict[str, Any]]) -> None:
+    assert mrkdwn.tokens(text, {"U1": "alice"}, {"C0ALERTS": "alerts"}) == expected
+
+
+def _ui(
+    slack: SlackStandIn,
+    path: str,
+    body: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, dict[str, Any]]:
+    data = json.dumps(body).encode() if body is not None else None
+    hdrs = {"Content-Type": "application/json", **(headers or {})}
+    req = urllib.request.Request(slack.base_url + path, data=data, headers=hdrs)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def test_ui_page_and_state(slack: SlackStandIn, client: WebClient) -> None:
+    with urllib.request.urlopen(slack.ui_url, timeout=5) as resp:
+        assert resp.status == 200
+        assert "default-src 'none'" in resp.headers["Content-Security-Policy"]
+        assert b'<script src="/static/app.js"' in resp.read()
+    for name in ("app.js", "style.css"):
+        with urllib.request.urlopen(f"{slack.base_url}/static/{name}", timeout=5) as resp:
+            assert resp.status == 200
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(f"{slack.base_url}/static/..%2Fui.py", timeout=5)
+    assert info.value.code == 404
+
+    ts = client.chat_postMessage(channel="C0ALERTS", text="x", blocks=alert_blocks())["ts"]
+    client.chat_postMessage(channel="C0ALERTS", thread_ts=ts, text="reply <@U2>")
+    client.chat_postEphemeral(channel="C0ALERTS", user="U1", text="just you")
+    status, state = _ui(slack, "/ui/state")
+    assert status == 200 and state["bot_url"] is None
+    alerts = next(c for c in state["channels"] if c["id"] == "C0ALERTS")
+    assert alerts["label"] == "#alerts"
+    [msg] = alerts["messages"]
+    assert msg["blocks"][0]["text"][0] == {"t": "b", "c": [{"t": "text", "s": "TypeError"}]}
+    snooze = msg["blocks"][1]["elements"][1]
+    assert snooze["type"] == "static_select" and snooze["placeholder"] == "Snooze"
+    assert [o["value"] for o in snooze["options"]] == ["1h", "1d"]
+    assert msg["replies"][0]["text"][1] == {"t": "mention", "s": "@bob", "id": "U2"}
+    assert alerts["ephemerals"][0]["user"] == "U1"
+    assert [u["name"] for u in state["users"] if not u["is_bot"]] == ["alice", "bob"]
+
+    assert _ui(slack, f"/ui/state?since={state['etag']}")[1] == {
+        "etag": state["etag"],
+        "unchanged": True,
+    }
+    client.chat_update(channel="C0ALERTS", ts=ts, text="edited")
+    status, again = _ui(slack, f"/ui/state?since={state['etag']}")
+    assert again["etag"] != state["etag"]
+    assert next(c for c in again["channels"] if c["id"] == "C0ALERTS")["messages"][0]["edited"]
+
+
+def test_ui_actions_are_sent_signed_to_the_bot(
+    slack: SlackStandIn, bolt: str, client: WebClient
+) -> None:
+    ts = client.chat_postMessage(channel="C0ALERTS", text="x", blocks=alert_blocks())["ts"]
+    click = {"channel": "C0ALERTS", "ts": ts, "action_id": "ack", "user": "U2"}
+    status, answer = _ui(slack, "/ui/click", click)
+    assert status == 409 and "bot URL" in answer["error"]
+
+    slack.bot_url = bolt
+    assert _ui(slack, "/ui/click", click) == (200, {"ok": True, "status": 200, "body": ""})
+    assert slack.wait_for(lambda: slack.messages("C0ALERTS")[0]["text"].startswith("acked"))
+    assert slack.messages("C0ALERTS")[0]["text"] == "acked by <@U2> in alert_actions"
+    assert slack.deliveries[-1].signing == "valid"
+
+    pick = {"channel": "C0ALERTS", "ts": ts, "action_id": "assign", "user": "U1"}
+    ts = client.chat_postMessage(channel="C0ALERTS", text="x", blocks=alert_blocks())["ts"]
+    assert _ui(slack, "/ui/select_user", pick | {"ts": ts, "selected_user": "U2"})[1]["ok"]
+    assert slack.deliveries[-1].payload["actions"][0]["selected_user"] == "U2"
+    select = {"channel": "C0ALERTS", "ts": ts, "action_id": "snooze", "value": "1h", "user": "U1"}
+    assert _ui(slack, "/ui/select", select)[1]["ok"]
+    assert slack.deliveries[-1].payload["actions"][0]["selected_option"]["value"] == "1h"
+
+    command = {"channel": "C0ALERTS", "command": "/triage", "text": "top", "user": "U1"}
+    status, answer = _ui(slack, "/ui/command", command)
+    assert (status, answer["ok"], answer["body"]) == (200, True, "Looking up top…")
+    assert slack.wait_for(lambda: len(slack.ephemerals("C0ALERTS", "U1")) >= 2)
+
+    # Refused: bad input, and anything a page on another site could send.
+    assert _ui(slack, "/ui/click", click | {"ts": "1.000000"})[0] == 404
+    ts = client.chat_postMessage(channel="C0ALERTS", text="x", blocks=alert_blocks())["ts"]
+    assert _ui(slack, "/ui/select", select | {"ts": ts, "value": "nope"})[0] == 400
+    assert _ui(slack, "/ui/click", click | {"user": "U0BOT"})[0] == 400
+    assert _ui(slack, "/ui/command", command | {"command": "triage"})[0] == 400
+    assert _ui(slack, "/ui/click", click, {"Content-Type": "text/plain"})[0] == 403
+    assert _ui(slack, "/ui/click", click, {"Origin": "http://evil.example"})[0] == 403
+    slack.bot_url = "http://127.0.0.1:9/slack/events"  # nothing listens there
+    assert _ui(slack, "/ui/click", click | {"ts": ts})[0] == 502
+    with pytest.raises(ValueError):
+        slack.bot_url = "file:///etc/passwd"
+
+
+def test_ui_port_is_configurable() -> None:
+    from tests.conftest import free_port
+
+    port = free_port()
+    with SlackStandIn(SECRET, TOKEN, port=port, bot_url="http://127.0.0.1:1/slack/events") as s:
+        assert s.ui_url == f"http://127.0.0.1:{port}/"
+        assert s.bot_url == "http://127.0.0.1:1/slack/events"
+        with urllib.request.urlopen(s.ui_url, timeout=5) as resp:
+            assert resp.status == 200

@@ -9,6 +9,7 @@
 -- `baseline` minutes before; at most one spike notice per `cooldown` s.
 -- Returns {duplicates, gid, new, regressed, added, count, state, ...}.
 local p = cjson.decode(ARGV[1])
+local tag = string.sub(KEYS[1], 1, -5)  -- "<prefix>:{<prefix>.<shard>}" from the due key
 local now = p.now
 local out = {0}
 local dups = 0
@@ -128,6 +129,38 @@ for gi, g in ipairs(p.groups) do
     redis.call('EXPIRE', gk, p.ttl_group)
     redis.call('EXPIRE', rk, p.ttl_group)
     redis.call('ZADD', KEYS[2], 'GT', last_ts, g.id)
+    -- history (bot/store/history.py): rankings per 5-minute and hourly bucket, tallies per
+    -- service and hour, a search entry per group. Same hash tag as this shard's keys.
+    local svc = g.meta.service or ''
+    for h, c in pairs(hours) do
+      local k1, k2, k3 = tag .. ':hc:h' .. h, tag .. ':hcs:' .. svc .. ':h' .. h, tag .. ':sh:' .. h
+      redis.call('ZINCRBY', k1, c, g.id)
+      redis.call('ZINCRBY', k2, c, g.id)
+      redis.call('HINCRBY', k3, svc, c)
+      redis.call('EXPIRE', k1, 691200)
+      redis.call('EXPIRE', k2, 691200)
+      redis.call('EXPIRE', k3, 2678400)
+    end
+    local fives = {}
+    for m, c in pairs(minutes) do
+      local f = math.floor(tonumber(m) / 5)
+      fives[f] = (fives[f] or 0) + c
+    end
+    for f, c in pairs(fives) do
+      local k1, k2 = tag .. ':hc:f' .. f, tag .. ':hcs:' .. svc .. ':f' .. f
+      redis.call('ZINCRBY', k1, c, g.id)
+      redis.call('ZINCRBY', k2, c, g.id)
+      redis.call('EXPIRE', k1, 7500)
+      redis.call('EXPIRE', k2, 7500)
+    end
+    local nowh = tag .. ':sh:' .. math.floor(now / 3600)
+    if is_new == 1 then
+      redis.call('HINCRBY', nowh, 'n:' .. svc, 1)
+      redis.call('HSET', tag .. ':sx', string.lower(g.meta.title or '') .. ' ' .. svc .. ' ' .. g.id, g.id)
+      redis.call('EXPIRE', tag .. ':sx', p.ttl_group)
+    end
+    if regressed == 1 then redis.call('HINCRBY', nowh, 'r:' .. svc, 1) end
+    redis.call('EXPIRE', nowh, 2678400)
     local count = tonumber(redis.call('HGET', gk, 'count'))
     out[#out + 1] = g.id
     out[#out + 1] = is_new

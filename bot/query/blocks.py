@@ -1,0 +1,130 @@
+"""Block Kit answers to `/triage` queries and the App Home tab (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from bot.i18n import t
+from bot.notify.blocks import code_block, cut, escape, fmt_time, sparkline
+from bot.store.history import Ranked, ServiceStats
+from bot.store.redis_store import Group
+from bot.store.subscriptions import Subscription
+
+STATE_ICON = {"open": ":red_circle:", "acknowledged": ":eyes:", "resolved": ":white_check_mark:", "snoozed": ":zzz:"}
+SECTION_MAX = 3000
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": cut(text, SECTION_MAX)}}
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": cut(text, SECTION_MAX)}]}
+
+
+def _header(text: str) -> dict[str, Any]:
+    return {"type": "header", "text": {"type": "plain_text", "text": cut(text, 150), "emoji": True}}
+
+
+def _trend(count: int, previous: int) -> str:
+    if previous == 0:
+        return "🆕" if count else ""
+    ratio = count / previous
+    return "↑" if ratio >= 1.5 else ("↓" if ratio <= 0.67 else "→")
+
+
+def group_line(g: Group, loc: str, count: int | None = None, trend: str = "") -> str:
+    n = g.count if count is None else count
+    state = t(f"statename.{g.state}", loc)
+    return (
+        f"{STATE_ICON.get(g.state, '')} *{n:,}* {trend} {escape(cut(g.title, 150))}\n"
+        f"    {escape(g.service)} · {state} · `{g.id}`"
+    )
+
+
+def top_blocks(rows: Sequence[Ranked], loc: str, window: str, service: str | None) -> list[dict[str, Any]]:
+    scope = escape(service) if service else t("query.all_services", loc)
+    blocks = [_header(t("query.top_header", loc, scope=scope, window=window))]
+    if not rows:
+        blocks.append(_section(t("query.nothing", loc, window=window)))
+        return blocks
+    lines = [group_line(r.group, loc, r.count, _trend(r.count, r.previous)) for r in rows]
+    for i in range(0, len(lines), 10):  # sections stay under 3000 characters
+        blocks.append(_section("\n".join(lines[i : i + 10])))
+    blocks.append(_context(t("query.top_hint", loc)))
+    return blocks
+
+
+def show_blocks(
+    g: Group, loc: str, tz: str, hours: Sequence[int], revisions: Sequence[str],
+    timeline: Sequence[dict[str, Any]], links: str,
+) -> list[dict[str, Any]]:
+    blocks = [_header(g.title or g.id)]
+    fields = [
+        f"*{t('field.service', loc)}*\n{escape(g.service)}",
+        f"*{t('field.state', loc)}*\n{STATE_ICON.get(g.state, '')} {t(f'statename.{g.state}', loc)}",
+        f"*{t('field.count', loc)}*\n{g.count:,}",
+        f"*{t('field.severity', loc)}*\n{escape(g.get('severity', 'ERROR'))}",
+        f"*{t('field.first_seen', loc)}*\n{fmt_time(g.first, tz)}",
+        f"*{t('field.last_seen', loc)}*\n{fmt_time(g.last, tz)}",
+    ]
+    blocks.append({"type": "section", "fields": [{"type": "mrkdwn", "text": cut(f, 2000)} for f in fields]})
+    blocks.append(_context(t("query.per_hour", loc, spark=sparkline(hours), peak=max(hours, default=0))))
+    if revisions:
+        blocks.append(_section(f"*{t('query.revisions', loc)}*\n" + escape(", ".join(sorted(revisions)[:30]))))
+    if timeline:
+        lines = []
+        for ev in list(timeline)[-10:]:
+            who = f"<@{ev.get('who')}>" if ev.get("who") else ""
+            lines.append(f"{fmt_time(float(ev.get('at', 0)), tz)} · {escape(str(ev.get('what', '')))} · {who}")
+        blocks.append(_section(f"*{t('query.timeline', loc)}*\n" + "\n".join(lines)))
+    if g.sample:
+        blocks.append(_section(code_block(g.sample, 1500)))
+    if g.frames:
+        blocks.append(_section(code_block("\n".join(g.frames), 1200)))
+    blocks.append(_context(links))
+    return blocks
+
+
+def stats_blocks(rows: Sequence[ServiceStats], loc: str, window: str, service: str | None) -> list[dict[str, Any]]:
+    scope = escape(service) if service else t("query.all_services", loc)
+    blocks = [_header(t("query.stats_header", loc, scope=scope, window=window))]
+    if not rows:
+        blocks.append(_section(t("query.nothing", loc, window=window)))
+        return blocks
+    lines = [
+        t("query.stats_line", loc, service=escape(r.service), errors=f"{r.errors:,}", new=r.new_groups, regressions=r.regressions)
+        for r in rows[:40]
+    ]
+    for i in range(0, len(lines), 20):
+        blocks.append(_section("\n".join(lines[i : i + 20])))
+    return blocks
+
+
+def search_blocks(groups: Sequence[Group], loc: str, text: str) -> list[dict[str, Any]]:
+    blocks = [_header(t("query.search_header", loc, text=cut(text, 60)))]
+    if not groups:
+        blocks.append(_section(t("query.search_none", loc, text=escape(text))))
+        return blocks
+    lines = [group_line(g, loc) for g in groups]
+    for i in range(0, len(lines), 10):
+        blocks.append(_section("\n".join(lines[i : i + 10])))
+    return blocks
+
+
+def subscriptions_blocks(subs: Sequence[Subscription], loc: str, channel: str) -> list[dict[str, Any]]:
+    if not subs:
+        return [_section(t("query.subs_none", loc, channel=f"<#{channel}>"))]
+    lines = [f"• `{escape(s.pattern)}` ≥ {escape(s.severity)}" for s in subs]
+    return [_section(t("query.subs_header", loc, channel=f"<#{channel}>") + "\n" + "\n".join(lines))]
+
+
+def home_view(groups: Sequence[Group], loc: str, tz: str) -> dict[str, Any]:
+    blocks: list[dict[str, Any]] = [_header(t("home.header", loc))]
+    if not groups:
+        blocks.append(_section(t("home.empty", loc)))
+    for g in groups[:40]:
+        blocks.append(_section(group_line(g, loc) + f"\n    {t('field.last_seen', loc)}: {fmt_time(g.last, tz)}"))
+    blocks.append(_context(t("home.hint", loc)))
+    return {"type": "home", "blocks": blocks[:100]}

@@ -1,0 +1,189 @@
+"""`/triage` subcommands: parse the text, do it, render the answer (no Slack calls here)."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.deps import Deps
+from bot.i18n import t
+from bot.lifecycle import parse_duration
+from bot.notify.blocks import error_reporting_url, escape, logs_url, trace_url
+from bot.query import blocks as qb
+from bot.routing.match import SEVERITIES
+from bot.store.history import WINDOWS
+from bot.store.subscriptions import Subscription
+
+ACTIONS = {"ack": "acknowledge", "resolve": "resolve", "unsnooze": "unsnooze", "reopen": "reopen"}
+_CHANNEL = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$|^([CG][A-Z0-9]{2,})$|^(#[a-z0-9][a-z0-9._-]*)$")
+_PATTERN = re.compile(r"^[A-Za-z0-9*?._/-]{1,100}$")
+_COUNT = re.compile(r"^x?(\d{1,6})x?$")
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    text: str
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+    share: bool = False
+
+
+def _channel(word: str) -> str | None:
+    m = _CHANNEL.match(word)
+    return next((g for g in m.groups() if g), None) if m else None
+
+
+def answer(deps: Deps, text: str, *, user: str, channel: str) -> Reply:
+    loc = deps.locale
+    try:
+        words = shlex.split(text)
+    except ValueError:
+        words = text.split()
+    share = "--share" in words
+    words = [w for w in words if w != "--share"]
+    if not words or words[0].lower() == "help":
+        return Reply(t("cmd.help", loc))
+    cmd, args = words[0].lower(), words[1:]
+    handler = _COMMANDS.get(cmd)
+    if handler is None:
+        return Reply(t("cmd.unknown", loc, cmd=escape(cmd)) + "\n" + t("cmd.help", loc))
+    reply = handler(deps, args, user, channel)
+    return Reply(reply.text, reply.blocks, share)
+
+
+def _window_and_service(args: list[str], loc: str) -> tuple[str, str | None] | Reply:
+    window, service = "24h", None
+    for a in args:
+        if a in WINDOWS:
+            window = a
+        elif service is None and _PATTERN.match(a):
+            service = a
+        else:
+            return Reply(t("cmd.bad_argument", loc, value=escape(a)) + "\n" + t("cmd.help", loc))
+    return window, service
+
+
+def _top(deps: Deps, args: list[str], user: str, channel: str) -> Reply:
+    parsed = _window_and_service(args, deps.locale)
+    if isinstance(parsed, Reply):
+        return parsed
+    window, service = parsed
+    rows = deps.history.top(deps.clock(), window, service)
+    return Reply(t("query.top_header", deps.locale, scope=service or "*", window=window),
+                 qb.top_blocks(rows, deps.locale, window, service))
+
+
+def _stats(deps: Deps, args: list[str], user: str, channel: str) -> Reply:
+    parsed = _window_and_service(args, deps.locale)
+    if isinstance(parsed, Reply):
+        return parsed
+    window, service = parsed
+    rows = deps.history.stats(deps.clock(), window, service)
+    return Reply(t("query.stats_header", deps.locale, scope=service or "*", window=window),
+                 qb.stats_blocks(rows, deps.locale, window, service))
+
+
+def _search(deps: Deps, args: list[str], user: str, channel: str) -> Reply:
+    text = " ".join(args).strip()
+    if len(text) < 2:
+        return Reply(t("cmd.search_usage", deps.locale))
+    groups = deps.history.search(text)
+    return Reply(t("query.search_header", deps.locale, text=escape(text)), qb.search_blocks(groups, deps.locale, text))
+
+
+def _show(deps: Deps, args: list[str], user: str, channel: str) -> Reply:
+    loc = deps.locale
+    if not args:
+        return Reply(t("cmd.needs_id", loc, cmd="show"))
+    group = deps.store.load_group(args[0])
+    if group is None:
+        return Reply(t("error.not_found", loc, gid=escape(args[0])))
+    now = deps.clock()
+    links = [f"<{logs_url(group)}|{t('link.logs', loc)}>"]
+    if (tu := trace_url(group)) is not None:
+        links.append(f"<{tu}|{t('link.trace', loc)}>")
+    if (eu := error_reporting_url(group)) is not None:
+        links.append(f"<{eu}|{t('link.error_reporting', loc)}>")
+    links.append(f"`{group.id}`")
+    revisions = [r.decode() for r in deps.store.r.smembers(deps.store.keys.revisions(group.id))]
+    blocks = qb.show_blocks(
+        group, loc, deps.timezone, deps.store.hour_counts(group.id, now, 24), revisions,
+        deps.store.timeline(group.id), " · ".join(links),
+    )
+    return Reply(escape(group.title), blocks)
+
+
+def _act(deps: Deps, args: list[str], user: str, channel: str, cmd: str) -> Reply:
+    loc = deps.locale
+    if not args:
+        return Reply(t("cmd.needs_id", loc, cmd=cmd))
+    gid = args[0]
+    arg: str | float = ""
+    transition = ACTIONS.get(cmd, "snooze_for")
+    if cmd == "snooze":
+        spec = args[1] if len(args) > 1 else "1h"
+        if (m := _COUNT.match(spec)) and not spec.isdigit():
+            transition, arg = "snooze_count", int(m.group(1))
+        elif (dur := parse_duration(spec)) is not None:
+            arg = dur
+        else:
+            return Reply(t("cmd.bad_duration", loc, value=escape(spec)))
+    out = deps.lifecycle.act(gid, transition, user, arg, locale=loc)
+    if not out.ok:
+        return Reply(out.message)
+    return Reply(t("cmd.done", loc, gid=gid, state=t(f"statename.{out.state}", loc)))
+
+
+def _subscribe(deps: Deps, args: list[str], user: str, channel: str) -> Reply:
+    loc = deps.locale
+    if not args or not _PATTERN.match(args[0]):
+        return Reply(t("cmd.subscribe_usage", loc))
+    pattern, target, severity = args[0], channel, "ERROR"
+    for a in args[1:]:
+        if (ch := _channel(a)) is not None:
+            target = ch
+        elif a.upper() in SEVERITIES:
+            severity = a.upper()
+        else:
+            return Reply(t("cmd.bad_argument", loc, value=escape(a)) + "\n" + t("cmd.subscribe_usage", loc))
+    assert deps.subscriptions is not None
+    new = deps.subscriptions.store.add(Subscription(pattern, target, severity, user, deps.clock()))
+    deps.subscriptions.invalidate()
+    key = "cmd.subscribed" if new else "cmd.subscription_updated"
+    return Reply(t(key, loc, pattern=escape(pattern), channel=f"<#{target}>", severity=severity))
+
+
+def _unsubscribe(deps: Deps, args: list[str], user: str, channel: str) -> Reply:
+    loc = deps.locale
+    if not args:
+        return Reply(t("cmd.subscribe_usage", loc))
+    target = _channel(args[1]) if len(args) > 1 else channel
+    if target is None:
+        return Reply(t("cmd.bad_argument", loc, value=escape(args[1])))
+    assert deps.subscriptions is not None
+    removed = deps.subscriptions.store.remove(args[0], target)
+    deps.subscriptions.invalidate()
+    key = "cmd.unsubscribed" if removed else "cmd.not_subscribed"
+    return Reply(t(key, loc, pattern=escape(args[0]), channel=f"<#{target}>"))
+
+
+def _subscriptions(deps: Deps, args: list[str], user: str, channel: str) -> Reply:
+    target = _channel(args[0]) if args else channel
+    if target is None:
+        return Reply(t("cmd.bad_argument", deps.locale, value=escape(args[0])))
+    assert deps.subscriptions is not None
+    subs = deps.subscriptions.store.for_channel(target)
+    return Reply(t("query.subs_header", deps.locale, channel=f"<#{target}>"), qb.subscriptions_blocks(subs, deps.locale, target))
+
+
+_COMMANDS = {
+    "top": _top,
+    "stats": _stats,
+    "search": _search,
+    "show": _show,
+    "subscribe": _subscribe,
+    "unsubscribe": _unsubscribe,
+    "subscriptions": _subscriptions,
+    **{c: (lambda c: lambda d, a, u, ch: _act(d, a, u, ch, c))(c) for c in (*ACTIONS, "snooze")},
+}

@@ -1,0 +1,140 @@
+"""Error history in Redis: per-bucket rankings and per-service tallies, written by the batch
+script (record_batch.lua) and read here for `/triage top|stats|search` and App Home.
+
+Per shard (same hash tag as the shard's groups):
+  hc:{s}:<bucket>            ZSET gid -> occurrences in that bucket, all services
+  hcs:{s}:<service>:<bucket> ZSET gid -> occurrences, one service
+  sh:{s}:<hour>              HASH service -> occurrences | "n:"+service -> new groups |
+                             "r:"+service -> regressions
+  sx:{s}                     HASH "<lowercase title> <service> <gid>" -> gid (search by HSCAN MATCH)
+Buckets are 5-minute ("f<n>", kept 2 h, for windows up to 1 h) and hourly ("h<n>", kept 8 days).
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import redis
+
+from bot.store.keys import NSHARDS, Keys, shard_of
+from bot.store.redis_store import Group, RedisStore
+
+WINDOWS = {"1h": 3600, "24h": 86400, "7d": 7 * 86400}
+FIVE_MIN = 300
+
+
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    group: Group
+    count: int  # in the window
+    previous: int  # in the window before it (trend)
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceStats:
+    service: str
+    errors: int
+    new_groups: int
+    regressions: int
+
+
+def buckets(window_s: int, now: float) -> list[str]:
+    """Bucket names covering (now - window, now]."""
+    if window_s <= 3600:
+        end = int(now // FIVE_MIN)
+        return [f"f{b}" for b in range(end - window_s // FIVE_MIN + 1, end + 1)]
+    end = int(now // 3600)
+    return [f"h{b}" for b in range(end - window_s // 3600 + 1, end + 1)]
+
+
+def _glob_escape(text: str) -> str:
+    return "".join("\\" + c if c in "*?[]\\" else c for c in text)
+
+
+class History:
+    def __init__(self, store: RedisStore) -> None:
+        self.store = store
+        self.r: redis.Redis = store.r
+        self.keys: Keys = store.keys
+
+    def _key(self, shard: int, bucket: str, service: str | None) -> str:
+        tag = self.keys.tag(shard)
+        return f"{tag}:hcs:{service}:{bucket}" if service else f"{tag}:hc:{bucket}"
+
+    def top(self, now: float, window: str = "24h", service: str | None = None, n: int = 10) -> list[Ranked]:
+        secs = WINDOWS[window]
+        cur = buckets(secs, now)
+        prev = buckets(secs, now - secs)
+        pipe = self.r.pipeline(transaction=False)
+        for s in range(NSHARDS):
+            pipe.zunion([self._key(s, b, service) for b in cur], withscores=True)
+        per_shard = pipe.execute()
+        scored = [(int(score), m.decode()) for res in per_shard for m, score in res]
+        best = heapq.nlargest(n, scored)
+        if not best:
+            return []
+        gids = [g for _, g in best]
+        groups = self.store.load_groups(gids)
+        pipe = self.r.pipeline(transaction=False)
+        for gid in gids:
+            s = shard_of(gid)
+            pipe.zunion([self._key(s, b, service) for b in prev], withscores=True)
+        prev_counts = []
+        for gid, res in zip(gids, pipe.execute(), strict=True):
+            prev_counts.append(next((int(sc) for m, sc in res if m.decode() == gid), 0))
+        return [
+            Ranked(g, c, p)
+            for (c, _), g, p in zip(best, groups, prev_counts, strict=True)
+            if g is not None
+        ]
+
+    def stats(self, now: float, window: str = "24h", service: str | None = None) -> list[ServiceStats]:
+        hours = max(1, WINDOWS[window] // 3600)
+        end = int(now // 3600)
+        pipe = self.r.pipeline(transaction=False)
+        for s in range(NSHARDS):
+            for h in range(end - hours + 1, end + 1):
+                pipe.hgetall(f"{self.keys.tag(s)}:sh:{h}")
+        totals: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+        for res in pipe.execute():
+            for k, v in res.items():
+                key = k.decode()
+                kind, _, svc = key.partition(":") if key[:2] in ("n:", "r:") else ("", "", key)
+                if service and svc != service:
+                    continue
+                totals[svc][{"": 0, "n": 1, "r": 2}[kind]] += int(v)
+        return sorted(
+            (ServiceStats(svc, *vals) for svc, vals in totals.items()),
+            key=lambda st: (-st.errors, st.service),
+        )
+
+    def search(self, text: str, n: int = 20) -> list[Group]:
+        pattern = f"*{_glob_escape(text.lower())}*"
+        found: list[str] = []
+        for s in range(NSHARDS):
+            for field, gid in self.r.hscan_iter(f"{self.keys.tag(s)}:sx", match=pattern, count=5000):
+                found.append(gid.decode())
+                if len(found) >= n * 4:
+                    break
+        groups = [g for g in self.store.load_groups(found) if g is not None]
+        groups.sort(key=lambda g: -g.last)
+        return groups[:n]
+
+    def recent_open(self, services: Sequence[str] | None, n: int = 20) -> list[Group]:
+        """Open (or acknowledged) groups, most recently seen first (App Home)."""
+        pipe = self.r.pipeline(transaction=False)
+        for s in range(NSHARDS):
+            pipe.zrevrange(self.keys.index(s), 0, n * 3, withscores=True)
+        cand = heapq.nlargest(
+            n * 3, ((score, m.decode()) for res in pipe.execute() for m, score in res)
+        )
+        groups = [g for g in self.store.load_groups([gid for _, gid in cand]) if g is not None]
+        out = [
+            g
+            for g in groups
+            if g.state in ("open", "acknowledged") and (services is None or g.service in services)
+        ]
+        return out[:n]

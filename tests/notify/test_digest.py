@@ -1,0 +1,98 @@
+"""Storm control: more than `threshold` new groups for one channel within a minute are listed in
+one digest message, updated in place; every group stays visible."""
+
+from __future__ import annotations
+
+import json
+
+from bot.lifecycle import Lifecycle
+from tests.notify.conftest import Rig, methods, replies, top_posts
+
+
+def _gid(i: int) -> str:
+    return f"fp1-{i:08x}"
+
+
+def test_a_burst_of_new_groups_is_one_digest_listing_each(rig: Rig) -> None:
+    for i in range(25):
+        rig.record(_gid(i), i + 1)
+    calls = rig.run()
+    posts = top_posts(calls)
+    assert methods(calls) == ["chat.postMessage"] and posts[0].ok and posts[0].warnings == ()
+    text = json.dumps(posts[0].args["blocks"], ensure_ascii=False)
+    assert posts[0].args["text"] == ":rotating_light: 25 new errors at once"
+    for i in range(25):
+        assert f"`{_gid(i)}`" in text and f"KeyError: 'total' in {_gid(i)}" in text
+    assert "×25" in text
+    # recurrences update the digest, at most once per update_interval
+    rig.clock.advance(5)
+    for i in range(25):
+        rig.record(_gid(i), 2)
+    assert rig.run() == []  # not due yet: the digest was rendered 5 s ago
+    rig.clock.advance(26)
+    calls = rig.run()
+    assert methods(calls) == ["chat.update"]
+    assert calls[0].args["ts"] == posts[0].response["ts"]
+    assert "×27" in json.dumps(calls[0].args["blocks"], ensure_ascii=False)
+    rig.clock.advance(60)
+    assert rig.run() == []
+
+
+def test_groups_over_the_threshold_within_a_minute_join_one_digest(rig: Rig) -> None:
+    for i in range(8):
+        rig.record(_gid(i))
+    assert len(top_posts(rig.run())) == 8  # under the threshold: a message each
+    rig.clock.advance(20)
+    for i in range(8, 13):
+        rig.record(_gid(i))
+    calls = rig.run()
+    [digest] = top_posts(calls)
+    assert digest.args["text"] == ":rotating_light: 5 new errors at once"
+    rig.clock.advance(30)  # still in the storm: a new group joins the same digest
+    rig.record(_gid(13))
+    calls = rig.run()
+    assert methods(calls) == ["chat.update"] and calls[0].args["ts"] == digest.response["ts"]
+    assert "6 new errors at once" in calls[0].args["text"]
+    rig.clock.advance(120)  # the storm is over: new groups get their own message again
+    rig.record(_gid(14))
+    [post] = top_posts(rig.run())
+    assert post.args["blocks"][0]["type"] == "header" and _gid(14) in json.dumps(post.args)
+    listed = {_gid(i) for i in range(8, 14)}
+    for gid in listed:
+        g = rig.store.load_group(gid)
+        assert g is not None and g.messages == {"C0ALERTS": "dg:1"}
+
+
+def test_notices_and_actions_of_a_listed_group_go_to_the_digest(rig: Rig) -> None:
+    for i in range(12):
+        rig.record(_gid(i))
+    [digest] = top_posts(rig.run())
+    life = Lifecycle(rig.store, rig.notifier, rig.clock)  # type: ignore[arg-type]
+    life.act(_gid(3), "resolve", "U7")
+    assert rig.new_calls() == []  # brought forward to the next pass
+    rig.clock.advance(1)
+    calls = rig.run()
+    assert methods(calls) == ["chat.update"] and "resolved" in calls[0].args["blocks"][2]["text"][
+        "text"
+    ]
+    rig.clock.advance(600)
+    rig.record(_gid(3))  # regression
+    calls = rig.run()
+    [reply] = replies(calls)
+    assert reply.args["thread_ts"] == digest.response["ts"] and reply.args["reply_broadcast"]
+    assert reply.args["text"].startswith(f"*KeyError: 'total' in {_gid(3)}* (`{_gid(3)}`)\n")
+    assert "Regressed" in reply.args["text"]
+
+
+def test_a_digest_in_an_unreachable_channel_falls_back(rig: Rig) -> None:
+    from bot.notify.notifier import Target
+
+    rig.targets["*"] = [Target("C0GENERAL")]
+    for i in range(11):
+        rig.record(_gid(i))
+    calls = rig.run()
+    assert [(c.args["channel"], c.error) for c in top_posts(calls)] == [
+        ("C0GENERAL", "not_in_channel"),
+        ("C0ALERTS", None),
+    ]
+    assert "Could not post to C0GENERAL" in json.dumps(calls[-1].args["blocks"])
