@@ -35,7 +35,9 @@ class Lifecycle:
     ) -> None:
         self.store, self.notifier, self.clock = store, notifier, clock
 
-    def act(self, gid: str, transition: str, user: str, arg: str | float = "", locale: str = "en") -> Outcome:
+    def act(
+        self, gid: str, transition: str, user: str, arg: str | float = "", locale: str = "en"
+    ) -> Outcome:
         if transition == "assign" and not _USER.match(str(arg)):
             return Outcome(False, t("error.bad_value", locale))
         res = self.store.transition(gid, transition, user, self.clock(), arg)
@@ -43,7 +45,8 @@ class Lifecycle:
             return Outcome(False, t("error.not_found", locale, gid=gid))
         if res.status == "invalid":
             return Outcome(
-                False, t("error.invalid_transition", locale, action=transition, gid=gid, state=res.state)
+                False,
+                t("error.invalid_transition", locale, action=transition, gid=gid, state=res.state),
             )
         if res.status == "ok":
             self.notifier.refresh(gid)

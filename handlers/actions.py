@@ -28,7 +28,9 @@ def register(app: App, deps: Deps) -> None:
             _fail(respond, t("error.bad_value", loc))
             return
         user = body["user"]["id"]
-        out = deps.lifecycle.act(value["g"], TRANSITION[Action(action["action_id"])], user, locale=loc)
+        out = deps.lifecycle.act(
+            value["g"], TRANSITION[Action(action["action_id"])], user, locale=loc
+        )
         if not out.ok:
             _fail(respond, out.message)
 
@@ -60,6 +62,8 @@ def register(app: App, deps: Deps) -> None:
         except BadValue:
             _fail(respond, t("error.bad_value", loc))
             return
-        out = deps.lifecycle.act(gid, "assign", body["user"]["id"], str(action.get("selected_user", "")), locale=loc)
+        out = deps.lifecycle.act(
+            gid, "assign", body["user"]["id"], str(action.get("selected_user", "")), locale=loc
+        )
         if not out.ok:
             _fail(respond, out.message)

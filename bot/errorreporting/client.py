@@ -12,7 +12,11 @@ from dataclasses import dataclass
 import grpc
 from google.api_core import exceptions as gexc
 from google.auth import exceptions as auth_exc
-from google.cloud.errorreporting_v1beta1 import ErrorGroupServiceClient, ErrorGroup, ResolutionStatus
+from google.cloud.errorreporting_v1beta1 import (
+    ErrorGroup,
+    ErrorGroupServiceClient,
+    ResolutionStatus,
+)
 from google.cloud.errorreporting_v1beta1.services.error_group_service.transports import (
     ErrorGroupServiceGrpcTransport,
 )
@@ -32,7 +36,10 @@ _RETRYABLE: tuple[type[Exception], ...] = (
     gexc.BadGateway,
     gexc.GatewayTimeout,
     gexc.RetryError,
-    auth_exc.TransportError,  # token refresh could not reach Google
+    # credentials missing, refused or not refreshable: reported, and tried again (the
+    # configuration can be fixed without losing the queued statuses)
+    auth_exc.GoogleAuthError,
+    gexc.Unauthenticated,
 )
 
 
@@ -56,15 +63,14 @@ def make_client(endpoint: str | None = None) -> ErrorGroupServiceClient:
 
 def _api_error(exc: Exception) -> ApiError:
     if isinstance(exc, gexc.GoogleAPICallError):
-        code = exc.code.name if isinstance(exc.code, grpc.StatusCode) else str(exc.code)
+        grpc_code = exc.grpc_status_code
+        code = grpc_code.name if grpc_code is not None else f"HTTP {exc.code}"
         text = f"{code}: {exc.message}"
     else:
         text = f"{type(exc).__name__}: {exc}"
     return ApiError(
         text,
-        retryable=isinstance(exc, _RETRYABLE)
-        # credentials missing or refused: say so, and keep trying (config can be fixed)
-        or isinstance(exc, auth_exc.GoogleAuthError | gexc.Unauthenticated),
+        retryable=isinstance(exc, _RETRYABLE),
         not_found=isinstance(exc, gexc.NotFound),
     )
 

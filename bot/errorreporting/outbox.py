@@ -95,7 +95,9 @@ class ErsStore:
             pipe.hmget(self.keys.link(gid), "eg", "known")
         out: list[Link | None] = []
         for gid, (eg, known) in zip(gids, pipe.execute(), strict=True):
-            out.append(None if eg is None else Link(gid, _s(eg), "" if known is None else _s(known)))
+            out.append(
+                None if eg is None else Link(gid, _s(eg), "" if known is None else _s(known))
+            )
         return out
 
     def unlink(self, gids: Sequence[str]) -> None:
@@ -109,7 +111,9 @@ class ErsStore:
 
     def linked(self) -> dict[str, float]:
         """gid -> last checked; for tests and diagnostics."""
-        return {_s(m): float(s) for m, s in self.r.zrange(self.keys.linked(), 0, -1, withscores=True)}
+        return {
+            _s(m): float(s) for m, s in self.r.zrange(self.keys.linked(), 0, -1, withscores=True)
+        }
 
     # ---- push outbox ------------------------------------------------------------------------
 
@@ -166,14 +170,18 @@ class ErsStore:
 
     def pending(self) -> dict[str, float]:
         """gid -> due (or lease end) of every queued push; for tests and diagnostics."""
-        return {_s(m): float(s) for m, s in self.r.zrange(self.keys.outbox(), 0, -1, withscores=True)}
+        return {
+            _s(m): float(s) for m, s in self.r.zrange(self.keys.outbox(), 0, -1, withscores=True)
+        }
 
     def job_fields(self, gid: str) -> dict[str, str]:
         return {_s(a): _s(b) for a, b in self.r.hgetall(self.keys.job(gid)).items()}
 
     # ---- pull -------------------------------------------------------------------------------
 
-    def claim_pull(self, now: float, checked_before: float, want: int, per_minute: int) -> list[str]:
+    def claim_pull(
+        self, now: float, checked_before: float, want: int, per_minute: int
+    ) -> list[str]:
         if want <= 0:
             return []
         k = self.keys

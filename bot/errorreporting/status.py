@@ -23,7 +23,9 @@ BOT_TO_ER: Final[dict[str, str]] = {
     "snoozed": MUTED,
 }
 # Error Reporting resolution status -> bot state (UNSPECIFIED reads as OPEN, as the API says)
-ER_TO_BOT: Final[dict[str, str]] = {er: bot for bot, er in BOT_TO_ER.items()} | {UNSPECIFIED: "open"}
+ER_TO_BOT: Final[dict[str, str]] = {er: bot for bot, er in BOT_TO_ER.items()} | {
+    UNSPECIFIED: "open"
+}
 
 ER_STATUSES: Final = frozenset(ER_TO_BOT)
 

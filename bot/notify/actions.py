@@ -52,7 +52,11 @@ def decode_value(value: str | None) -> dict[str, str]:
         data = json.loads(value or "")
     except ValueError:
         raise BadValue("not JSON") from None
-    if not isinstance(data, dict) or not isinstance(data.get("g"), str) or not _GID.match(data["g"]):
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("g"), str)
+        or not _GID.match(data["g"])
+    ):
         raise BadValue("no group id")
     if any(not isinstance(v, str) for v in data.values()):
         raise BadValue("unexpected field types")

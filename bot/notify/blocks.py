@@ -105,7 +105,10 @@ def logs_url(g: Group) -> str:
         filt.append(f'resource.labels.{label}="{g.service}"')
     elif len(g.service) <= 200 and "/" in g.service and g.get("resource_type") == "k8s_container":
         ns, container = g.service.split("/", 1)
-        filt += [f'resource.labels.namespace_name="{ns}"', f'resource.labels.container_name="{container}"']
+        filt += [
+            f'resource.labels.namespace_name="{ns}"',
+            f'resource.labels.container_name="{container}"',
+        ]
     filt.append("severity>=ERROR")
     query = urllib.parse.quote("\n".join(filt), safe="")
     return f"https://console.cloud.google.com/logs/query;query={query}?project={_q(project)}"
@@ -135,12 +138,27 @@ def state_line(g: Group, v: View) -> str:
     loc = v.locale
     state = g.state
     if state == "acknowledged":
-        return t("state.acknowledged_by", loc, user=g.get("acked_by"), when=fmt_time(float(g.get("acked_at", "0")), v.tz))
+        return t(
+            "state.acknowledged_by",
+            loc,
+            user=g.get("acked_by"),
+            when=fmt_time(float(g.get("acked_at", "0")), v.tz),
+        )
     if state == "resolved":
-        return t("state.resolved_by", loc, user=g.get("resolved_by"), when=fmt_time(float(g.get("resolved_at", "0")), v.tz))
+        return t(
+            "state.resolved_by",
+            loc,
+            user=g.get("resolved_by"),
+            when=fmt_time(float(g.get("resolved_at", "0")), v.tz),
+        )
     if state == "snoozed":
         if g.get("snooze_until"):
-            return t("state.snoozed_until", loc, user=g.get("snoozed_by"), when=fmt_time(float(g.get("snooze_until")), v.tz))
+            return t(
+                "state.snoozed_until",
+                loc,
+                user=g.get("snoozed_by"),
+                when=fmt_time(float(g.get("snooze_until")), v.tz),
+            )
         return t("state.snoozed_count", loc, user=g.get("snoozed_by"), n=g.get("snooze_left"))
     if g.get("regressed_at"):
         return t("state.regressed", loc, when=fmt_time(float(g.get("regressed_at")), v.tz))
@@ -169,7 +187,9 @@ def alert_blocks(g: Group, v: View) -> list[dict[str, Any]]:
         MarkdownTextObject(text=f"*{t('field.last_seen', loc)}*\n{fmt_time(g.last, v.tz)}"),
     ]
     if g.get("assignee"):
-        fields.append(MarkdownTextObject(text=f"*{t('field.assignee', loc)}*\n<@{g.get('assignee')}>"))
+        fields.append(
+            MarkdownTextObject(text=f"*{t('field.assignee', loc)}*\n<@{g.get('assignee')}>")
+        )
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=cut(g.title or "error", HEADER_MAX), emoji=False)),
         SectionBlock(fields=fields),
@@ -180,7 +200,9 @@ def alert_blocks(g: Group, v: View) -> list[dict[str, Any]]:
     if g.sample:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=code_block(g.sample, 1500))))
     if g.frames:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=code_block("\n".join(g.frames), 1200))))
+        blocks.append(
+            SectionBlock(text=MarkdownTextObject(text=code_block("\n".join(g.frames), 1200)))
+        )
     links = [f"<{logs_url(g)}|{t('link.logs', loc)}>"]
     if (tu := trace_url(g)) is not None:
         links.append(f"<{tu}|{t('link.trace', loc)}>")
@@ -198,15 +220,25 @@ def _buttons(g: Group, loc: str) -> list[Any]:
     val = encode_value(g.id)
     out: list[Any] = []
     if g.state == "open":
-        out.append(ButtonElement(text=t("button.acknowledge", loc), action_id=Action.ACK, value=val, style="primary"))
+        out.append(
+            ButtonElement(
+                text=t("button.acknowledge", loc), action_id=Action.ACK, value=val, style="primary"
+            )
+        )
     elif g.state == "acknowledged":
-        out.append(ButtonElement(text=t("button.unacknowledge", loc), action_id=Action.UNACK, value=val))
+        out.append(
+            ButtonElement(text=t("button.unacknowledge", loc), action_id=Action.UNACK, value=val)
+        )
     if g.state == "resolved":
         out.append(ButtonElement(text=t("button.reopen", loc), action_id=Action.REOPEN, value=val))
     else:
-        out.append(ButtonElement(text=t("button.resolve", loc), action_id=Action.RESOLVE, value=val))
+        out.append(
+            ButtonElement(text=t("button.resolve", loc), action_id=Action.RESOLVE, value=val)
+        )
     if g.state == "snoozed":
-        out.append(ButtonElement(text=t("button.unsnooze", loc), action_id=Action.UNSNOOZE, value=val))
+        out.append(
+            ButtonElement(text=t("button.unsnooze", loc), action_id=Action.UNSNOOZE, value=val)
+        )
     elif g.state != "resolved":
         out.append(
             StaticSelectElement(
@@ -236,7 +268,12 @@ def notice_text(notice: dict[str, Any], v: View) -> str:
     if kind == "new_revision":
         return t("notice.new_revision", loc, revision=safe(str(notice.get("revision", "")), 200))
     if kind == "escalation":
-        return t("notice.escalation", loc, oncall=str(notice.get("oncall", "")), minutes=notice.get("minutes", ""))
+        return t(
+            "notice.escalation",
+            loc,
+            oncall=str(notice.get("oncall", "")),
+            minutes=notice.get("minutes", ""),
+        )
     if kind == "unsnoozed":
         return t("notice.unsnoozed", loc)
     if kind == "spike":

@@ -96,7 +96,9 @@ class Notifier:
         self.windows = Windows(
             update_interval=update_interval,
             escalate_after=defaults.escalate_after if escalate_after is None else escalate_after,
-            repeat_interval=defaults.repeat_interval if repeat_interval is None else repeat_interval,
+            repeat_interval=defaults.repeat_interval
+            if repeat_interval is None
+            else repeat_interval,
         )
         self.lease_s = lease_s
         self.batch = batch
@@ -201,7 +203,9 @@ class Notifier:
                 try:
                     posted = self._show_digest(d.ref, target, view, groups, text, blocks)
                 except SlackError as exc:
-                    log.warning("digest %s|%s failed: %s; retried after the lease", channel, num, exc)
+                    log.warning(
+                        "digest %s|%s failed: %s; retried after the lease", channel, num, exc
+                    )
                     continue
             self.store.finish_digest(
                 channel, num, d.ver, now, self.update_interval, lease_until, posted
@@ -307,17 +311,24 @@ class Notifier:
         except ChannelUnavailable as exc:
             if target.channel == self.default_channel:
                 raise
-            log.warning("cannot post in %s (%s): falling back to %s", target.channel, exc.error,
-                        self.default_channel)
-            note = t("notice.fallback_channel", target.locale, channel=target.channel,
-                     error=exc.error)
+            log.warning(
+                "cannot post in %s (%s): falling back to %s",
+                target.channel,
+                exc.error,
+                self.default_channel,
+            )
+            note = t(
+                "notice.fallback_channel", target.locale, channel=target.channel, error=exc.error
+            )
             return self.sender.post(self.default_channel, text, with_note(note))
 
     def _post(
         self, group: Group, target: Target, now: float, text: str, blocks: list[dict[str, Any]]
     ) -> tuple[str, str]:
         posted = self._post_with_fallback(
-            target, text, blocks,
+            target,
+            text,
+            blocks,
             lambda note: alert_blocks(group, self._view(group, target, now, note)),
         )
         self.store.set_message(group.id, target.channel, f"{posted.channel}/{posted.ts}")
@@ -337,14 +348,20 @@ class Notifier:
                 ref = refs.get(target.channel)
                 if ref is None:
                     if target.channel in refs:
-                        log.warning("no digest message yet for %s in %s: notice %s skipped",
-                                    group.id, target.channel, notice.get("kind"))
+                        log.warning(
+                            "no digest message yet for %s in %s: notice %s skipped",
+                            group.id,
+                            target.channel,
+                            notice.get("kind"),
+                        )
                     continue
                 ch, ts = ref
                 view = View(now=now, locale=target.locale, tz=target.timezone)
                 in_digest = group.messages.get(target.channel, "").startswith(DIGEST_REF)
-                text = digest_notice_text(group, notice, view) if in_digest else notice_text(
-                    notice, view
+                text = (
+                    digest_notice_text(group, notice, view)
+                    if in_digest
+                    else notice_text(notice, view)
                 )
                 broadcast = notice.get("kind") in BROADCAST
                 self.sender.post(ch, text, None, thread_ts=ts, broadcast=broadcast)
@@ -381,7 +398,10 @@ class Notifier:
         repeat = escalation_wait(targets, self.windows, first=False)
         notice = {"kind": "escalation", "oncall": oncall, "minutes": minutes, "now": now}
         result = self.store.escalate(
-            gid, notice, now=now, lease_until=lease_until,
+            gid,
+            notice,
+            now=now,
+            lease_until=lease_until,
             next_at=now + repeat if repeat is not None else None,
         )
         if result != "sent":

@@ -20,9 +20,12 @@ REPEAT_INTERVAL_S = 4 * 3600.0
 
 
 class EscalationTarget(Protocol):
-    oncall: str
-    escalate_after_s: float | None
-    repeat_interval_s: float | None
+    @property
+    def oncall(self) -> str: ...
+    @property
+    def escalate_after_s(self) -> float | None: ...
+    @property
+    def repeat_interval_s(self) -> float | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +47,10 @@ def escalation_wait(
         if not tg.oncall:
             continue
         own = tg.escalate_after_s if first else tg.repeat_interval_s
-        wait = own if own is not None else (
-            windows.escalate_after if first else windows.repeat_interval
+        wait = (
+            own
+            if own is not None
+            else (windows.escalate_after if first else windows.repeat_interval)
         )
         if wait > 0:
             waits.append(wait)

@@ -6,10 +6,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from http.client import RemoteDisconnected
-from urllib.error import URLError
 from dataclasses import dataclass
+from http.client import RemoteDisconnected
 from typing import Any
+from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -125,7 +125,10 @@ class Sender:
             self.sleep(wait)
 
     def post(
-        self, channel: str, text: str, blocks: list[dict[str, Any]] | None = None,
+        self,
+        channel: str,
+        text: str,
+        blocks: list[dict[str, Any]] | None = None,
         thread_ts: str | None = None,
         broadcast: bool = False,
     ) -> Posted:

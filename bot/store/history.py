@@ -4,10 +4,11 @@ script (record_batch.lua) and read here for `/triage top|stats|search` and App H
 Per shard (same hash tag as the shard's groups):
   hc:{s}:<bucket>            ZSET gid -> occurrences in that bucket, all services
   hcs:{s}:<service>:<bucket> ZSET gid -> occurrences, one service
-  sh:{s}:<hour>              HASH service -> occurrences | "n:"+service -> new groups |
-                             "r:"+service -> regressions
+  sh:{s}:<bucket>            HASH service -> occurrences | "n:"+service -> new groups |
+                             "r:"+service -> regressions (hourly "h<n>" and daily "d<n>")
   sx:{s}                     HASH "<lowercase title> <service> <gid>" -> gid (search by HSCAN MATCH)
-Buckets are 5-minute ("f<n>", kept 2 h, for windows up to 1 h) and hourly ("h<n>", kept 8 days).
+Buckets are 5-minute ("f<n>", kept 2 h, windows up to 1 h), hourly ("h<n>", kept 49 h) and UTC
+days ("d<n>", kept 31 days).
 """
 
 from __future__ import annotations
@@ -42,12 +43,16 @@ class ServiceStats:
 
 
 def buckets(window_s: int, now: float) -> list[str]:
-    """Bucket names covering (now - window, now]."""
+    """Bucket names covering the window: 5-minute buckets up to 1 h, hours up to 24 h, else
+    UTC days (a 7d window is today and the 6 days before it)."""
     if window_s <= 3600:
         end = int(now // FIVE_MIN)
         return [f"f{b}" for b in range(end - window_s // FIVE_MIN + 1, end + 1)]
-    end = int(now // 3600)
-    return [f"h{b}" for b in range(end - window_s // 3600 + 1, end + 1)]
+    if window_s <= 86400:
+        end = int(now // 3600)
+        return [f"h{b}" for b in range(end - window_s // 3600 + 1, end + 1)]
+    end = int(now // 86400)
+    return [f"d{b}" for b in range(end - window_s // 86400 + 1, end + 1)]
 
 
 def _glob_escape(text: str) -> str:
@@ -92,12 +97,13 @@ class History:
         ]
 
     def stats(self, now: float, window: str = "24h", service: str | None = None) -> list[ServiceStats]:
-        hours = max(1, WINDOWS[window] // 3600)
-        end = int(now // 3600)
+        # Tallies are kept per clock hour and per UTC day: "1h" is the current clock hour.
+        secs = max(WINDOWS[window], 3600)
+        names = buckets(secs, now)
         pipe = self.r.pipeline(transaction=False)
         for s in range(NSHARDS):
-            for h in range(end - hours + 1, end + 1):
-                pipe.hgetall(f"{self.keys.tag(s)}:sh:{h}")
+            for b in names:
+                pipe.hgetall(f"{self.keys.tag(s)}:sh:{b}")
         totals: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
         for res in pipe.execute():
             for k, v in res.items():

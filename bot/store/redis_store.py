@@ -182,7 +182,9 @@ class RedisStore:
             s = self._scripts[name] = Script(self.r, name)
         return s
 
-    def _run(self, calls: list[tuple[str, list[str], list[Any]]], extra: Iterable[Any] = ()) -> list[Any]:
+    def _run(
+        self, calls: list[tuple[str, list[str], list[Any]]], extra: Iterable[Any] = ()
+    ) -> list[Any]:
         """Run scripts (and extra pipeline commands queued by `extra` callables) in one round trip.
 
         A NOSCRIPT reply (script cache flushed by a Redis restart) reloads and retries just
@@ -250,7 +252,13 @@ class RedisStore:
                 payload_groups.append(
                     {"id": gid, "meta": _meta(ev0, fp0), "rev": _rev(ev0), "ev": rows}
                 )
-                gkeys += [k.group(gid), k.minutes(gid), k.hours(gid), k.revisions(gid), k.notices(gid)]
+                gkeys += [
+                    k.group(gid),
+                    k.minutes(gid),
+                    k.hours(gid),
+                    k.revisions(gid),
+                    k.notices(gid),
+                ]
             seen_keys = [k.seen(shard, h) for h in sorted(seen_idx, key=seen_idx.__getitem__)]
             payload = {
                 "now": now,
@@ -294,7 +302,9 @@ class RedisStore:
         for rej in rejected:
             pipe.lpush(
                 dlq,
-                json.dumps({"reason": rej.reason, "insert_id": rej.insert_id, "raw": rej.raw, "at": now}),
+                json.dumps(
+                    {"reason": rej.reason, "insert_id": rej.insert_id, "raw": rej.raw, "at": now}
+                ),
             )
         pipe.ltrim(dlq, 0, DLQ_CAP - 1)
         pipe.expire(dlq, self.retention.group_s)
@@ -448,7 +458,9 @@ class RedisStore:
         args = [channel, n, now, update_interval, int(immediate), self.retention.group_s]
         self._run([("digest_touch", [d.channel(channel), d.due()], args)])
 
-    def claim_digests(self, now: float, lease_until: float, limit: int = 20) -> list[tuple[str, int]]:
+    def claim_digests(
+        self, now: float, lease_until: float, limit: int = 20
+    ) -> list[tuple[str, int]]:
         res = self._run([("claim_due", [self.dkeys.due()], [now, lease_until, limit])])[0]
         out = []
         for m in res:

@@ -46,8 +46,12 @@ class Rig:
 
     def make_notifier(self, **kw: object) -> Notifier:
         self.notifier = Notifier(
-            self.store, self.sender, self.router(), default_channel="C0ALERTS",
-            clock=self.clock, **kw,  # type: ignore[arg-type]
+            self.store,
+            self.sender,
+            self.router(),
+            default_channel="C0ALERTS",
+            clock=self.clock,
+            **kw,  # type: ignore[arg-type]
         )
         return self.notifier
 
@@ -57,14 +61,20 @@ class Rig:
         for _ in range(n):
             self.seq += 1
             e = ErrorEvent(
-                insert_id=f"i{self.seq}", timestamp=self.clock.now, severity="ERROR",
-                service=ev.get("service", "checkout"), resource_type="cloud_run_revision",
-                project_id="demo-prod", revision=revision,
+                insert_id=f"i{self.seq}",
+                timestamp=self.clock.now,
+                severity="ERROR",
+                service=ev.get("service", "checkout"),
+                resource_type="cloud_run_revision",
+                project_id="demo-prod",
+                revision=revision,
                 message=ev.get("message", f"KeyError: 'total' (order {self.seq})"),
                 trace="projects/demo-prod/traces/0123456789abcdef0123456789abcdef",
             )
             fp = Fingerprint(
-                id=gid, version="fp1", title=ev.get("title", f"KeyError: 'total' in {gid}"),
+                id=gid,
+                version="fp1",
+                title=ev.get("title", f"KeyError: 'total' in {gid}"),
                 frames=("app/orders.py in total", "app/api.py in get_order"),
             )
             items.append((e, fp))

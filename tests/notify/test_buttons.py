@@ -51,8 +51,13 @@ def bot(redis_url: str, key_prefix: str) -> Iterator[Bot]:
         server = start_http(rt, "127.0.0.1", port)
         b = Bot(rt, f"http://127.0.0.1:{port}/slack/events", slack, clock)
         ev = ErrorEvent(
-            insert_id="e1", timestamp=clock.now, severity="ERROR", service="checkout",
-            resource_type="cloud_run_revision", project_id="demo-prod", message="boom",
+            insert_id="e1",
+            timestamp=clock.now,
+            severity="ERROR",
+            service="checkout",
+            resource_type="cloud_run_revision",
+            project_id="demo-prod",
+            message="boom",
         )
         rt.store.record_batch([(ev, Fingerprint(GID, "fp1", "Boom in checkout"))], now=clock.now)
         rt.notifier.run_once()

@@ -72,9 +72,10 @@ def test_notices_and_actions_of_a_listed_group_go_to_the_digest(rig: Rig) -> Non
     assert rig.new_calls() == []  # brought forward to the next pass
     rig.clock.advance(1)
     calls = rig.run()
-    assert methods(calls) == ["chat.update"] and "resolved" in calls[0].args["blocks"][2]["text"][
-        "text"
-    ]
+    assert (
+        methods(calls) == ["chat.update"]
+        and "resolved" in calls[0].args["blocks"][2]["text"]["text"]
+    )
     rig.clock.advance(600)
     rig.record(_gid(3))  # regression
     calls = rig.run()

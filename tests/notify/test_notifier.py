@@ -84,17 +84,17 @@ def test_count_updates_are_coalesced_to_one_per_update_interval(rig: Rig) -> Non
 
 
 def test_human_action_shows_at_once(rig: Rig) -> None:
-    ch, ts = _post_one(rig)
+    _ch, ts = _post_one(rig)
     life = Lifecycle(rig.store, rig.notifier, rig.clock)  # type: ignore[arg-type]
     assert life.act("fp1-aaaa1111", "acknowledge", "U1").ok
     calls = rig.new_calls()
     assert methods(calls) == ["chat.update"]
     assert calls[0].args["ts"] == ts and "Acknowledged by <@U1>" in _blocks(calls[0])
-    assert [e["action_id"] for e in calls[0].args["blocks"][-1]["elements"]][0] == "tb_unack"
+    assert next(e["action_id"] for e in calls[0].args["blocks"][-1]["elements"]) == "tb_unack"
 
 
 def test_regression_is_a_thread_reply_broadcast_to_the_channel(rig: Rig) -> None:
-    ch, ts = _post_one(rig)
+    _ch, ts = _post_one(rig)
     life = Lifecycle(rig.store, rig.notifier, rig.clock)  # type: ignore[arg-type]
     life.act("fp1-aaaa1111", "resolve", "U7")
     rig.new_calls()
@@ -109,7 +109,7 @@ def test_regression_is_a_thread_reply_broadcast_to_the_channel(rig: Rig) -> None
 
 
 def test_new_revision_is_a_thread_reply(rig: Rig) -> None:
-    ch, ts = _post_one(rig)
+    _ch, ts = _post_one(rig)
     rig.clock.advance(40)
     rig.record("fp1-aaaa1111", revision="svc-00002")
     calls = rig.run()
@@ -156,7 +156,7 @@ def test_no_spike_below_the_minimum_rate_or_for_a_new_group(rig: Rig) -> None:
 
 def test_escalation_after_15_min_then_repeat_every_4_h_until_acknowledged(rig: Rig) -> None:
     rig.targets["*"] = [Target("C0ALERTS", oncall=ONCALL)]
-    ch, ts = _post_one(rig)
+    _ch, ts = _post_one(rig)
     rig.clock.advance(14 * 60)
     assert rig.run() == []
     rig.clock.advance(60)
@@ -211,7 +211,7 @@ def test_escalation_is_sent_by_exactly_one_replica_and_survives_a_restart(rig: R
 
 
 def test_snooze_for_a_time_ends_without_occurrences(rig: Rig) -> None:
-    ch, ts = _post_one(rig)
+    _ch, ts = _post_one(rig)
     life = Lifecycle(rig.store, rig.notifier, rig.clock)  # type: ignore[arg-type]
     life.act("fp1-aaaa1111", "snooze_for", "U1", 3600)
     [upd] = rig.new_calls()
@@ -228,7 +228,7 @@ def test_snooze_for_a_time_ends_without_occurrences(rig: Rig) -> None:
 
 
 def test_snooze_for_n_occurrences_ends_on_the_nth(rig: Rig) -> None:
-    ch, ts = _post_one(rig)
+    _ch, _ts = _post_one(rig)
     life = Lifecycle(rig.store, rig.notifier, rig.clock)  # type: ignore[arg-type]
     life.act("fp1-aaaa1111", "snooze_count", "U1", 10)
     assert "for 10 more occurrences" in _blocks(rig.new_calls()[0])
@@ -250,7 +250,10 @@ def test_resolved_group_message_shows_who_and_reopen(rig: Rig) -> None:
     life.act("fp1-aaaa1111", "resolve", "U2")
     [upd] = rig.new_calls()
     assert "Resolved by <@U2>" in _blocks(upd)
-    assert [e["action_id"] for e in upd.args["blocks"][-1]["elements"]] == ["tb_reopen", "tb_assign"]
+    assert [e["action_id"] for e in upd.args["blocks"][-1]["elements"]] == [
+        "tb_reopen",
+        "tb_assign",
+    ]
     out = life.act("fp1-aaaa1111", "acknowledge", "U1")
     assert not out.ok and "it is resolved" in out.message
     assert rig.new_calls() == []
@@ -269,7 +272,9 @@ def test_fallback_to_the_default_channel_with_a_warning(rig: Rig) -> None:
     rig.record("fp1-aaaa1111")
     [upd] = rig.run()
     assert (upd.method, upd.args["channel"], upd.args["ts"]) == (
-        "chat.update", "C0ALERTS", calls[1].response["ts"]
+        "chat.update",
+        "C0ALERTS",
+        calls[1].response["ts"],
     )
 
 

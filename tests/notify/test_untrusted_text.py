@@ -44,9 +44,7 @@ def _mrkdwn_texts(blocks: list[dict]) -> list[str]:
 
 @pytest.mark.parametrize("text", NASTY, ids=range(len(NASTY)))
 def test_nasty_log_text_is_escaped_cut_and_accepted(rig: Rig, text: str) -> None:
-    rig.record(
-        "fp1-aaaa1111", title=text, message=text, service=text[:300] or "svc"
-    )
+    rig.record("fp1-aaaa1111", title=text, message=text, service=text[:300] or "svc")
     calls = rig.run()
     assert [(c.method, c.ok, c.warnings) for c in calls] == [("chat.postMessage", True, ())]
     blocks = calls[0].args["blocks"]

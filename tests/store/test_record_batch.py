@@ -12,8 +12,13 @@ T0 = 1_764_000_000.0
 
 def ev(insert_id: str, ts: float = T0, revision: str = "svc-00001") -> ErrorEvent:
     return ErrorEvent(
-        insert_id=insert_id, timestamp=ts, severity="ERROR", service="svc",
-        resource_type="cloud_run_revision", revision=revision, message=f"boom {insert_id}",
+        insert_id=insert_id,
+        timestamp=ts,
+        severity="ERROR",
+        service="svc",
+        resource_type="cloud_run_revision",
+        revision=revision,
+        message=f"boom {insert_id}",
     )
 
 
@@ -21,12 +26,17 @@ def fp(gid: str) -> Fingerprint:
     return Fingerprint(id=gid, version="fp1", title=f"Boom in {gid}", frames=("a.py in f",))
 
 
-def test_duplicates_within_and_across_batches_count_once(redis_client: redis.Redis, key_prefix: str) -> None:
+def test_duplicates_within_and_across_batches_count_once(
+    redis_client: redis.Redis, key_prefix: str
+) -> None:
     store = RedisStore(redis_client, key_prefix)
     a, b = fp("fp1-aaaa"), fp("fp1-bbbb")
     r1 = store.record_batch([(ev("1"), a), (ev("1"), a), (ev("2"), a), (ev("3"), b)], now=T0)
     assert r1.duplicates == 1
-    assert {d.id: (d.new, d.count) for d in r1.deltas} == {"fp1-aaaa": (True, 2), "fp1-bbbb": (True, 1)}
+    assert {d.id: (d.new, d.count) for d in r1.deltas} == {
+        "fp1-aaaa": (True, 2),
+        "fp1-bbbb": (True, 1),
+    }
     r2 = store.record_batch([(ev("1"), a), (ev("3"), b), (ev("4"), b)], now=T0 + 5)
     assert r2.duplicates == 2
     assert {d.id: (d.new, d.count, d.added) for d in r2.deltas} == {"fp1-bbbb": (False, 2, 1)}
@@ -46,7 +56,9 @@ def test_every_key_has_a_ttl(redis_client: redis.Redis, key_prefix: str) -> None
     assert no_ttl == []
 
 
-def test_rejected_entries_are_dead_lettered_and_counted(redis_client: redis.Redis, key_prefix: str) -> None:
+def test_rejected_entries_are_dead_lettered_and_counted(
+    redis_client: redis.Redis, key_prefix: str
+) -> None:
     store = RedisStore(redis_client, key_prefix)
     r = store.record_batch([], [Rejected("not JSON: Expecting value", "xx{")], now=T0)
     assert r.dead_lettered == 1
@@ -65,7 +77,9 @@ def test_resolved_group_that_recurs_regresses(redis_client: redis.Redis, key_pre
     assert g is not None and g.notices[0]["kind"] == "regression" and g.notices[0]["by"] == "U7"
 
 
-def test_snooze_for_n_occurrences_counts_but_does_not_notify(redis_client: redis.Redis, key_prefix: str) -> None:
+def test_snooze_for_n_occurrences_counts_but_does_not_notify(
+    redis_client: redis.Redis, key_prefix: str
+) -> None:
     store = RedisStore(redis_client, key_prefix)
     a = fp("fp1-aaaa")
     store.record_batch([(ev("1"), a)], now=T0)
@@ -77,7 +91,9 @@ def test_snooze_for_n_occurrences_counts_but_does_not_notify(redis_client: redis
     assert (r.deltas[0].state, r.deltas[0].notify) == ("acknowledged", True)
 
 
-def test_snooze_for_a_time_expires_on_next_occurrence(redis_client: redis.Redis, key_prefix: str) -> None:
+def test_snooze_for_a_time_expires_on_next_occurrence(
+    redis_client: redis.Redis, key_prefix: str
+) -> None:
     store = RedisStore(redis_client, key_prefix)
     a = fp("fp1-aaaa")
     store.record_batch([(ev("1"), a)], now=T0)

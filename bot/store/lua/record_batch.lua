@@ -132,13 +132,25 @@ for gi, g in ipairs(p.groups) do
     -- history (bot/store/history.py): rankings per 5-minute and hourly bucket, tallies per
     -- service and hour, a search entry per group. Same hash tag as this shard's keys.
     local svc = g.meta.service or ''
+    local days = {}
     for h, c in pairs(hours) do
-      local k1, k2, k3 = tag .. ':hc:h' .. h, tag .. ':hcs:' .. svc .. ':h' .. h, tag .. ':sh:' .. h
+      local k1, k2, k3 = tag .. ':hc:h' .. h, tag .. ':hcs:' .. svc .. ':h' .. h, tag .. ':sh:h' .. h
       redis.call('ZINCRBY', k1, c, g.id)
       redis.call('ZINCRBY', k2, c, g.id)
       redis.call('HINCRBY', k3, svc, c)
-      redis.call('EXPIRE', k1, 691200)
-      redis.call('EXPIRE', k2, 691200)
+      redis.call('EXPIRE', k1, 176400)
+      redis.call('EXPIRE', k2, 176400)
+      redis.call('EXPIRE', k3, 176400)
+      local d = math.floor(tonumber(h) / 24)
+      days[d] = (days[d] or 0) + c
+    end
+    for d, c in pairs(days) do
+      local k1, k2, k3 = tag .. ':hc:d' .. d, tag .. ':hcs:' .. svc .. ':d' .. d, tag .. ':sh:d' .. d
+      redis.call('ZINCRBY', k1, c, g.id)
+      redis.call('ZINCRBY', k2, c, g.id)
+      redis.call('HINCRBY', k3, svc, c)
+      redis.call('EXPIRE', k1, 2678400)
+      redis.call('EXPIRE', k2, 2678400)
       redis.call('EXPIRE', k3, 2678400)
     end
     local fives = {}
@@ -153,14 +165,20 @@ for gi, g in ipairs(p.groups) do
       redis.call('EXPIRE', k1, 7500)
       redis.call('EXPIRE', k2, 7500)
     end
-    local nowh = tag .. ':sh:' .. math.floor(now / 3600)
+    local nowh = tag .. ':sh:h' .. math.floor(now / 3600)
+    local nowd = tag .. ':sh:d' .. math.floor(now / 86400)
     if is_new == 1 then
       redis.call('HINCRBY', nowh, 'n:' .. svc, 1)
+      redis.call('HINCRBY', nowd, 'n:' .. svc, 1)
       redis.call('HSET', tag .. ':sx', string.lower(g.meta.title or '') .. ' ' .. svc .. ' ' .. g.id, g.id)
       redis.call('EXPIRE', tag .. ':sx', p.ttl_group)
     end
-    if regressed == 1 then redis.call('HINCRBY', nowh, 'r:' .. svc, 1) end
-    redis.call('EXPIRE', nowh, 2678400)
+    if regressed == 1 then
+      redis.call('HINCRBY', nowh, 'r:' .. svc, 1)
+      redis.call('HINCRBY', nowd, 'r:' .. svc, 1)
+    end
+    redis.call('EXPIRE', nowh, 176400)
+    redis.call('EXPIRE', nowd, 2678400)
     local count = tonumber(redis.call('HGET', gk, 'count'))
     out[#out + 1] = g.id
     out[#out + 1] = is_new

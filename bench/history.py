@@ -1,0 +1,142 @@
+"""History queries at scale: 50,000 groups and 5 million occurrences recorded through the real
+batch script into a dedicated redis-server, then p95 latency of top/show/search/stats for one
+service and for all services, and Redis memory per group.
+
+    .venv/bin/python bench/history.py [--groups 50000] [--occurrences 5000000]
+
+Last line: `history top_p95_ms=<n> show_p95_ms=<n> search_p95_ms=<n> stats_p95_ms=<n> bytes_per_group=<n>`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import redis
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.models import ErrorEvent, Fingerprint  # noqa: E402
+from bot.store.history import History  # noqa: E402
+from bot.store.redis_store import RedisStore  # noqa: E402
+
+SERVICES = [f"svc-{i:02d}" for i in range(40)]
+WORDS = "timeout refused reset invalid missing denied overflow null undefined deadline".split()
+
+
+def start_redis() -> tuple[subprocess.Popen[bytes], str, str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    workdir = tempfile.mkdtemp(prefix="tb-bench-redis-")
+    proc = subprocess.Popen(
+        ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no", "--dir", workdir],
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    for _ in range(100):
+        try:
+            redis.Redis.from_url(url).ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    return proc, url, workdir
+
+
+def p95(samples: list[float]) -> float:
+    s = sorted(samples)
+    return s[int(len(s) * 0.95) - 1] * 1000
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--groups", type=int, default=50_000)
+    ap.add_argument("--occurrences", type=int, default=5_000_000)
+    ap.add_argument("--runs", type=int, default=40)
+    args = ap.parse_args()
+    proc, url, workdir = start_redis()
+    try:
+        r = redis.Redis.from_url(url)
+        store = RedisStore(r, "tb")
+        rng = random.Random(1)
+        now = time.time()
+        span = 7 * 86400
+        fps = []
+        for i in range(args.groups):
+            svc = SERVICES[i % len(SERVICES)]
+            title = f"{rng.choice(WORDS).title()}Error: {rng.choice(WORDS)} {rng.choice(WORDS)} in handler{i}"
+            fps.append((svc, Fingerprint(id=f"fp1-{i:016x}", version="fp1", title=title, frames=(f"app/h{i}.py in f",))))
+        weights = [1 / (i + 1) ** 0.8 for i in range(args.groups)]
+        mem0 = int(r.info("memory")["used_memory"])
+        t0 = time.perf_counter()
+        batch = 2000
+        written = 0
+        # every group occurs at least once; the rest follows a Zipf-like law over 7 days
+        picks = list(range(args.groups)) + rng.choices(range(args.groups), weights, k=args.occurrences - args.groups)
+        rng.shuffle(picks)
+        # entries arrive in time order, as from a Logging sink: 7 days up to now
+        times = [now - span + span * i / len(picks) for i in range(len(picks))]
+        for start in range(0, len(picks), batch):
+            items = []
+            for j, gi in enumerate(picks[start : start + batch]):
+                svc, fp = fps[gi]
+                ts = times[start + j]
+                ev = ErrorEvent(
+                    insert_id=f"i{start + j}", timestamp=ts, severity="ERROR", service=svc,
+                    resource_type="cloud_run_revision", revision=f"{svc}-0001", message=fp.title,
+                )
+                items.append((ev, fp))
+            store.record_batch(items, now=now)
+            written += len(items)
+        load_s = time.perf_counter() - t0
+        mem = int(r.info("memory")["used_memory"]) - mem0
+        seen = sum(r.memory_usage(k) or 0 for k in r.scan_iter(match="*:seen:*", count=1000))
+        print(f"loaded {written:,} occurrences into {args.groups:,} groups in {load_s:.1f}s ({written / load_s:,.0f}/s)")
+        print(f"redis memory {mem / 1e6:,.0f} MB; insertId dedup sets {seen / 1e6:,.0f} MB")
+        hist = History(store)
+        gids = [fp.id for _, fp in fps]
+        results: dict[str, list[float]] = {k: [] for k in ("top", "show", "search", "stats")}
+        for i in range(args.runs):
+            svc = SERVICES[i % len(SERVICES)] if i % 2 else None
+            window = ("1h", "24h", "7d")[i % 3]
+            t = time.perf_counter()
+            hist.top(now, window, svc)
+            results["top"].append(time.perf_counter() - t)
+            t = time.perf_counter()
+            gid = gids[rng.randrange(len(gids))]
+            store.load_group(gid)
+            store.hour_counts(gid, now, 24)
+            store.timeline(gid)
+            r.smembers(store.keys.revisions(gid))
+            results["show"].append(time.perf_counter() - t)
+            t = time.perf_counter()
+            hist.search(rng.choice(WORDS) + f" {rng.choice(WORDS)} in handler{rng.randrange(1000)}")
+            results["search"].append(time.perf_counter() - t)
+            t = time.perf_counter()
+            hist.stats(now, window, svc)
+            results["stats"].append(time.perf_counter() - t)
+        for k, v in results.items():
+            print(f"{k:7s} p95 {p95(v):7.1f} ms  (median {sorted(v)[len(v) // 2] * 1000:.1f} ms, {len(v)} runs, services: one and all, windows 1h/24h/7d)")
+        per_group = mem / args.groups
+        per_group_ex = (mem - seen) / args.groups
+        print(f"bytes per group: {per_group:,.0f} with dedup sets, {per_group_ex:,.0f} without")
+        print(
+            f"history top_p95_ms={p95(results['top']):.1f} show_p95_ms={p95(results['show']):.1f} "
+            f"search_p95_ms={p95(results['search']):.1f} stats_p95_ms={p95(results['stats']):.1f} "
+            f"bytes_per_group={per_group:.0f}"
+        )
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+"""Fixtures: the Error Reporting stand-in, a real client bound to it, an injected clock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from google.cloud.errorreporting_v1beta1 import ErrorGroupServiceClient
+
+from bot.errorreporting import make_client
+from bot.sandbox.errorreporting_standin import ErrorReportingStandIn
+
+PROJECT = "triage-test"
+
+
+class Clock:
+    def __init__(self, now: float = 1_700_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def standin() -> Iterator[ErrorReportingStandIn]:
+    with ErrorReportingStandIn() as s:
+        yield s
+
+
+@pytest.fixture
+def er_client(standin: ErrorReportingStandIn) -> Iterator[ErrorGroupServiceClient]:
+    client = make_client(standin.host)
+    yield client
+    client.transport.close()
