@@ -100,7 +100,10 @@ def build(
         update_interval=settings.update_interval_s,
     )
     lifecycle = Lifecycle(store, notifier, clock)
-    deps = Deps(store, notifier, lifecycle, settings.locale, settings.tz, subs, clock=clock)
+    deps = Deps(
+        store, notifier, lifecycle, settings.locale, settings.tz, subs, clock=clock,
+        config=lambda: holder.current if holder else None,
+    )
     app = App(
         signing_secret=settings.slack_signing_secret,
         client=web,

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.lifecycle import Lifecycle
+from bot.routing.config import Config
 from bot.notify.notifier import Notifier
 from bot.store.history import History
 from bot.store.redis_store import RedisStore
@@ -23,6 +24,17 @@ class Deps:
     subscriptions: CachedSubscriptions | None = None
     history: History = field(init=False)
     clock: Callable[[], float] = time.time
+    config: Callable[[], Config | None] = lambda: None
 
     def __post_init__(self) -> None:
         self.history = History(self.store)
+
+    def locale_and_tz(self, channel: str) -> tuple[str, str]:
+        """The language and time zone of the team whose channel this is (else the defaults)."""
+        cfg = self.config()
+        if cfg is None:
+            return self.locale, self.timezone
+        for team in cfg.teams:
+            if team.channel == channel:
+                return team.locale or cfg.defaults.locale, team.timezone or cfg.defaults.timezone
+        return cfg.defaults.locale, cfg.defaults.timezone

@@ -183,7 +183,9 @@ class Notifier:
                     pending[tg.channel].append(g.id)
         out: dict[tuple[str, str], int] = {}
         for channel, gids in pending.items():
-            for gid, n in self.store.digest_admit(channel, gids, now, self.digest).items():
+            for gid, n in self.store.digest_admit(
+                channel, gids, now, self.digest, self.update_interval
+            ).items():
                 out[(gid, channel)] = n
         return out
 
@@ -267,9 +269,9 @@ class Notifier:
             if stored is None and self.digest is not None:
                 num = (admitted or {}).get((group.id, target.channel))
                 if num is None:
-                    num = self.store.digest_admit(target.channel, [group.id], now, self.digest)[
-                        group.id
-                    ]
+                    num = self.store.digest_admit(
+                        target.channel, [group.id], now, self.digest, self.update_interval
+                    )[group.id]
                 if num:
                     self.store.set_message(group.id, target.channel, f"{DIGEST_REF}{num}")
                     refs[target.channel] = None  # a new digest entry: no notices yet

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.deps import Deps
@@ -35,7 +35,8 @@ def _channel(word: str) -> str | None:
 
 
 def answer(deps: Deps, text: str, *, user: str, channel: str) -> Reply:
-    loc = deps.locale
+    loc, tz = deps.locale_and_tz(channel)
+    deps = replace(deps, locale=loc, timezone=tz)
     try:
         words = shlex.split(text)
     except ValueError:

@@ -440,7 +440,12 @@ class RedisStore:
         return float(_s(self._run([("bucket", [key], [now, rate, burst, ttl])])[0]))
 
     def digest_admit(
-        self, channel: str, gids: Sequence[str], now: float, policy: DigestPolicy
+        self,
+        channel: str,
+        gids: Sequence[str],
+        now: float,
+        policy: DigestPolicy,
+        update_interval: float = 30.0,
     ) -> dict[str, int]:
         """gid -> 0 (post it on its own) or the number of the digest that lists it."""
         if not gids:
@@ -448,7 +453,8 @@ class RedisStore:
         d = self.dkeys
         keys = [d.channel(channel), d.members(channel), d.window(channel), d.due()]
         args = [channel, now, policy.window_s, policy.threshold, policy.max_size]
-        res = self._run([("digest_admit", keys, [*args, self.retention.group_s, *gids])])[0]
+        args += [self.retention.group_s, update_interval]
+        res = self._run([("digest_admit", keys, [*args, *gids])])[0]
         return {_s(res[i]): int(res[i + 1]) for i in range(0, len(res), 2)}
 
     def digest_touch(

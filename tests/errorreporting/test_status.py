@@ -42,10 +42,19 @@ def test_unspecified_reads_as_open() -> None:
     assert normalize_er_status("RESOLUTION_STATUS_UNSPECIFIED") == "OPEN"
 
 
-@pytest.mark.parametrize("unknown", ["", "closed", "OPEN ", "Resolved", "muted"])
-def test_unknown_values_map_to_none(unknown: str) -> None:
+@pytest.mark.parametrize("unknown", ["", "closed", "OPEN ", "Resolved", "muted", "open"])
+def test_unknown_er_status_maps_to_none(unknown: str) -> None:
     assert to_bot_state(unknown) is None
-    assert to_er_status(unknown.lower()) is None or unknown.lower() in BOT_TO_ER
+    assert normalize_er_status(unknown) is None
+
+
+@pytest.mark.parametrize("unknown", ["", "closed", "OPEN", "Snoozed", "muted", "escalated"])
+def test_unknown_bot_state_maps_to_none(unknown: str) -> None:
+    assert to_er_status(unknown) is None
+
+
+def test_tables_are_inverse() -> None:
+    assert {er: bot for bot, er in BOT_TO_ER.items()}.items() <= ER_TO_BOT.items()
 
 
 def test_table_covers_every_er_status_of_the_api() -> None:

@@ -3,7 +3,8 @@
 -- KEYS[1] channel digest hash {cur, cur_until, seq, ts:<n>, ver:<n>, last:<n>, size:<n>},
 -- KEYS[2] membership zset gid -> digest number, KEYS[3] window zset gid -> first due time,
 -- KEYS[4] digest outbox zset "<channel>|<n>" -> due time.
--- ARGV: channel, now, window, threshold, max_size, ttl, gid...
+-- ARGV: channel, now, window, threshold, max_size, ttl, update_interval, gid...
+-- A new digest is due at once; one already posted is updated at most once per update_interval.
 -- Returns {gid, n, ...}: n = 0 to post on its own, else the digest number (idempotent: a group
 -- already listed keeps its digest). While a digest is open (until `window` after its last
 -- addition) every new group joins it; else a digest opens once more than `threshold` new groups
@@ -12,7 +13,8 @@ local ch, now, window = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local threshold, max_size, ttl = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - window)
 local out, fresh = {}, {}
-for i = 7, #ARGV do
+local interval = tonumber(ARGV[7])
+for i = 8, #ARGV do
   local gid = ARGV[i]
   local n = redis.call('ZSCORE', KEYS[2], gid)
   if n then
@@ -44,7 +46,10 @@ for _, gid in ipairs(fresh) do
   redis.call('ZADD', KEYS[2], cur, gid)
   redis.call('HINCRBY', KEYS[1], 'size:' .. cur, 1)
   redis.call('HINCRBY', KEYS[1], 'ver:' .. cur, 1)
-  redis.call('ZADD', KEYS[4], 'NX', now, ch .. '|' .. cur)
+  local due = (tonumber(redis.call('HGET', KEYS[1], 'last:' .. cur)) or 0)
+  if due > 0 then due = due + interval end
+  if due < now then due = now end
+  redis.call('ZADD', KEYS[4], 'NX', due, ch .. '|' .. cur)
   out[#out + 1] = gid
   out[#out + 1] = cur
 end
