@@ -28,11 +28,12 @@ from bot.ingest.push import CertCache, PushVerifier, handle_push
 from bot.lifecycle import Lifecycle
 from bot.metrics import METRICS
 from bot.notify.notifier import Notifier, Router, Target
+from bot.notify.pacing import ChannelPacer
 from bot.notify.sender import Sender, make_client
 from bot.routing.config import ConfigError
 from bot.routing.reload import ConfigHolder
 from bot.routing.router import make_router
-from bot.store.redis_store import RedisStore
+from bot.store.redis_store import DigestPolicy, RedisStore
 from bot.store.subscriptions import CachedSubscriptions, SubscriptionStore
 
 log = logging.getLogger(__name__)
@@ -90,18 +91,39 @@ def build(
     if router is None:
         router = make_router(lambda: holder.current if holder else None, subs.get, default)
     web = make_client(settings.slack_bot_token, settings.slack_api_url)
-    sender = Sender(web)
+    sender = Sender(web, pace=ChannelPacer(store, clock))
+    # Timing: a routing config's `defaults:` wins; without one, the environment's settings.
+    update_interval, group_wait = settings.update_interval_s, settings.group_wait_s
+    digest_threshold = settings.digest_threshold
+    escalate_after = repeat_interval = None
+    if holder is not None:
+        d = holder.current.defaults
+        update_interval, group_wait, digest_threshold = (
+            d.update_interval,
+            d.group_wait,
+            d.digest_threshold,
+        )
+        escalate_after, repeat_interval = d.escalate_after, d.repeat_interval
     notifier = Notifier(
         store,
         sender,
         router,
         default_channel=settings.default_channel,
         clock=clock,
-        update_interval=settings.update_interval_s,
+        update_interval=update_interval,
+        escalate_after=escalate_after,
+        repeat_interval=repeat_interval,
+        digest=DigestPolicy(threshold=digest_threshold),
     )
     lifecycle = Lifecycle(store, notifier, clock)
     deps = Deps(
-        store, notifier, lifecycle, settings.locale, settings.tz, subs, clock=clock,
+        store,
+        notifier,
+        lifecycle,
+        settings.locale,
+        settings.tz,
+        subs,
+        clock=clock,
         config=lambda: holder.current if holder else None,
     )
     app = App(
@@ -118,7 +140,7 @@ def build(
     import handlers
 
     handlers.register(app, deps)
-    policy = BatchPolicy(settings.update_interval_s, settings.group_wait_s)
+    policy = BatchPolicy(update_interval, group_wait)
     pipeline = Pipeline(store, policy=policy, clock=clock)
     puller = None
     if with_puller and settings.pubsub_subscription:

@@ -101,7 +101,7 @@ class ErrorReportingApi:
         group = self._get(group_id)
         if _status_name(group) == status:
             return False
-        group.resolution_status = ResolutionStatus[status]
+        group.resolution_status = ResolutionStatus.__members__[status]
         try:
             self.client.update_group(group=group, retry=None, timeout=self.timeout)
         except (gexc.GoogleAPICallError, gexc.RetryError, auth_exc.GoogleAuthError) as exc:

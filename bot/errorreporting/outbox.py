@@ -53,6 +53,10 @@ def _s(v: Any) -> str:
     return v.decode() if isinstance(v, bytes) else str(v)
 
 
+def _scores(rows: Any) -> dict[str, float]:
+    return {_s(member): float(score) for member, score in rows}
+
+
 def minute_of(now: float) -> int:
     return int(now // 60)
 
@@ -111,9 +115,7 @@ class ErsStore:
 
     def linked(self) -> dict[str, float]:
         """gid -> last checked; for tests and diagnostics."""
-        return {
-            _s(m): float(s) for m, s in self.r.zrange(self.keys.linked(), 0, -1, withscores=True)
-        }
+        return _scores(self.r.zrange(self.keys.linked(), 0, -1, withscores=True))
 
     # ---- push outbox ------------------------------------------------------------------------
 
@@ -170,9 +172,7 @@ class ErsStore:
 
     def pending(self) -> dict[str, float]:
         """gid -> due (or lease end) of every queued push; for tests and diagnostics."""
-        return {
-            _s(m): float(s) for m, s in self.r.zrange(self.keys.outbox(), 0, -1, withscores=True)
-        }
+        return _scores(self.r.zrange(self.keys.outbox(), 0, -1, withscores=True))
 
     def job_fields(self, gid: str) -> dict[str, str]:
         return {_s(a): _s(b) for a, b in self.r.hgetall(self.keys.job(gid)).items()}
@@ -192,9 +192,11 @@ class ErsStore:
         )
         return [_s(m) for m in res]
 
-    def pulled(self, gid: str, error_group_id: str, status: str, now: float) -> str:
+    def pulled(self, gid: str, error_group_id: str, status: str, now: float, read_at: float) -> str:
+        """Record a status read (sent at `read_at`); 'changed' means the bot should apply it."""
         k = self.keys
-        return _s(self._call("pulled", [k.job(gid), k.link(gid)], [error_group_id, status, now]))
+        args = [error_group_id, status, now, read_at]
+        return _s(self._call("pulled", [k.job(gid), k.link(gid)], args))
 
     def calls_in_minute(self, now: float) -> int:
         v = self.r.get(self.keys.calls(minute_of(now)))

@@ -172,6 +172,7 @@ class ErrorReportingSync:
                 gone.append(gid)
                 continue
             checked += 1
+            read_at = self.clock()
             try:
                 status = self.api.get_status(link.error_group_id)
             except ApiError as exc:
@@ -185,7 +186,8 @@ class ErrorReportingSync:
                 if exc.retryable:
                     break  # the API is unwell: the rest waits for a later round
                 continue
-            if self.store.pulled(gid, link.error_group_id, status, self.clock()) != "changed":
+            result = self.store.pulled(gid, link.error_group_id, status, self.clock(), read_at)
+            if result != "changed":
                 continue
             state = to_bot_state(status)
             if state is None:

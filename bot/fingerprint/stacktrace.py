@@ -214,7 +214,7 @@ def _parse_python(text: str, cfg: InAppConfig) -> Stacktrace | None:
         if not in_tb:
             continue
         fr = cache.get(line) if line.startswith("  File ") else None
-        if fr is None:
+        if fr is None and 'File "' in line:  # source lines and the exception skip the regex
             m = _PY_FRAME.match(line)
             if m is not None:
                 path, lineno, func = m.group(1), m.group(2), m.group(3) or "?"

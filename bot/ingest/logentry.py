@@ -28,6 +28,7 @@ MAX_LABEL_CHARS = 1024
 _MESSAGE_KEYS = ("message", "msg")
 _ERROR_KEYS = ("error", "err", "exception")
 _STACK_KEYS = ("stack_trace", "stack", "stacktrace", "exception", "error", "err")
+_ERROR_OR_STACK_KEYS = frozenset((*_ERROR_KEYS, *_STACK_KEYS))
 _CHECKED_KEYS = tuple(dict.fromkeys((*_MESSAGE_KEYS, *_ERROR_KEYS, *_STACK_KEYS)))
 _REPORTED_ERROR_EVENT = (
     "type.googleapis.com/google.devtools.clouderrorreporting.v1beta1.ReportedErrorEvent"
@@ -321,6 +322,13 @@ def _split_text(text: str) -> tuple[str, str | None]:
 def _from_json_payload(jp: dict[str, Any]) -> tuple[str, str | None]:
     get = jp.get
     message = get("message")
+    if (
+        type(message) is str
+        and message
+        and "\n" not in message
+        and jp.keys().isdisjoint(_ERROR_OR_STACK_KEYS)
+    ):  # the usual structured log line: a one-line message and no error/stack field
+        return message[:MAX_MESSAGE_CHARS].strip(), None
     if type(message) is not str:
         message = _text(message) or _text(get("msg")) or ""
     elif not message:

@@ -127,7 +127,9 @@ def _new_group(name: str, status: str, tracking_issues: tuple[str, ...] = ()) ->
     m = _NAME.match(name)
     if not m:
         raise ValueError(f"not a group name: {name!r}")
-    group = _ErrorGroup(name=name, group_id=m.group(2), resolution_status=_Status[status])
+    group = _ErrorGroup(
+        name=name, group_id=m.group(2), resolution_status=_Status.__members__[status]
+    )
     for url in tracking_issues:
         group.tracking_issues.append(_TrackingIssue(url=url))
     return group
@@ -220,7 +222,7 @@ class ErrorReportingStandIn:
         """A change made in the console (not recorded as a request)."""
         name = f"projects/{project}/groups/{group_id}"
         with self._backend.lock:
-            self._backend.groups[name].resolution_status = _Status[status]
+            self._backend.groups[name].resolution_status = _Status.__members__[status]
 
     def status(self, project: str, group_id: str) -> str | None:
         with self._backend.lock:

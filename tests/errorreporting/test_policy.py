@@ -25,6 +25,8 @@ def test_jitter_stays_within_its_band() -> None:
     assert len(set(delays)) > 100  # actually spread
 
 
-@pytest.mark.parametrize(("age", "expected"), [(0, False), (3599, False), (3600, True), (9e9, True)])
+@pytest.mark.parametrize(
+    ("age", "expected"), [(0, False), (3599, False), (3600, True), (9e9, True)]
+)
 def test_gives_up_after_max_age(age: float, expected: bool) -> None:
     assert gives_up(SyncPolicy(give_up_after_s=3600), 1000.0, 1000.0 + age) is expected

@@ -3,6 +3,8 @@ API wrapper reads the answers."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import grpc
 import pytest
 from google.api_core import exceptions as gexc
@@ -20,10 +22,16 @@ from tests.errorreporting.conftest import PROJECT
 NAME = f"projects/{PROJECT}/groups/CJ3x"
 
 
-def test_raw_client_get_and_update(standin: ErrorReportingStandIn, er_client: ErrorGroupServiceClient) -> None:
+def test_raw_client_get_and_update(
+    standin: ErrorReportingStandIn, er_client: ErrorGroupServiceClient
+) -> None:
     standin.add_group(PROJECT, "CJ3x", "OPEN")
     group = er_client.get_group(group_name=NAME)
-    assert (group.name, group.group_id, group.resolution_status) == (NAME, "CJ3x", ResolutionStatus.OPEN)
+    assert (group.name, group.group_id, group.resolution_status) == (
+        NAME,
+        "CJ3x",
+        ResolutionStatus.OPEN,
+    )
 
     updated = er_client.update_group(
         group=ErrorGroup(name=NAME, resolution_status=ResolutionStatus.ACKNOWLEDGED)
@@ -56,7 +64,12 @@ def test_update_replaces_the_group_and_unspecified_reads_as_open(
         ),
     ],
 )
-def test_errors_of_the_api(standin: ErrorReportingStandIn, er_client: ErrorGroupServiceClient, call, error) -> None:  # type: ignore[no-untyped-def]
+def test_errors_of_the_api(
+    standin: ErrorReportingStandIn,
+    er_client: ErrorGroupServiceClient,
+    call: Callable[[ErrorGroupServiceClient], object],
+    error: type[Exception],
+) -> None:
     with pytest.raises(error):
         call(er_client)
 
@@ -69,7 +82,9 @@ def test_autocreate_creates_unknown_groups_open() -> None:
         client.transport.close()
 
 
-def test_api_set_status_keeps_tracking_issues(standin: ErrorReportingStandIn, er_client: ErrorGroupServiceClient) -> None:
+def test_api_set_status_keeps_tracking_issues(
+    standin: ErrorReportingStandIn, er_client: ErrorGroupServiceClient
+) -> None:
     standin.add_group(PROJECT, "CJ3x", "OPEN", tracking_issues=("https://issues/1",))
     api = ErrorReportingApi(er_client, PROJECT, timeout=5)
 
@@ -100,7 +115,10 @@ def test_api_set_status_keeps_tracking_issues(standin: ErrorReportingStandIn, er
     ],
 )
 def test_injected_failures_are_typed(
-    standin: ErrorReportingStandIn, er_client: ErrorGroupServiceClient, code: grpc.StatusCode, retryable: bool
+    standin: ErrorReportingStandIn,
+    er_client: ErrorGroupServiceClient,
+    code: grpc.StatusCode,
+    retryable: bool,
 ) -> None:
     standin.add_group(PROJECT, "CJ3x")
     api = ErrorReportingApi(er_client, PROJECT, timeout=5)
@@ -113,17 +131,24 @@ def test_injected_failures_are_typed(
     assert [r.code for r in standin.requests] == [code.name, "OK"]
 
 
-def test_fail_next_for_one_method(standin: ErrorReportingStandIn, er_client: ErrorGroupServiceClient) -> None:
+def test_fail_next_for_one_method(
+    standin: ErrorReportingStandIn, er_client: ErrorGroupServiceClient
+) -> None:
     standin.add_group(PROJECT, "CJ3x")
     api = ErrorReportingApi(er_client, PROJECT, timeout=5)
     standin.fail_next(1, grpc.StatusCode.INTERNAL, method="UpdateGroup")
     with pytest.raises(ApiError, match="INTERNAL"):
         api.set_status("CJ3x", "RESOLVED")
-    assert [(r.method, r.code) for r in standin.requests] == [("GetGroup", "OK"), ("UpdateGroup", "INTERNAL")]
+    assert [(r.method, r.code) for r in standin.requests] == [
+        ("GetGroup", "OK"),
+        ("UpdateGroup", "INTERNAL"),
+    ]
     assert standin.status(PROJECT, "CJ3x") == "OPEN"
 
 
-def test_down_and_up_again(standin: ErrorReportingStandIn, er_client: ErrorGroupServiceClient) -> None:
+def test_down_and_up_again(
+    standin: ErrorReportingStandIn, er_client: ErrorGroupServiceClient
+) -> None:
     standin.add_group(PROJECT, "CJ3x")
     api = ErrorReportingApi(er_client, PROJECT, timeout=5)
     standin.down = True
@@ -144,7 +169,9 @@ def test_nothing_listening_is_retryable() -> None:
     client.transport.close()
 
 
-def test_not_found_is_permanent(standin: ErrorReportingStandIn, er_client: ErrorGroupServiceClient) -> None:
+def test_not_found_is_permanent(
+    standin: ErrorReportingStandIn, er_client: ErrorGroupServiceClient
+) -> None:
     api = ErrorReportingApi(er_client, PROJECT, timeout=5)
     with pytest.raises(ApiError) as info:
         api.set_status("gone", "RESOLVED")

@@ -60,7 +60,7 @@ def test_tables_are_inverse() -> None:
 def test_table_covers_every_er_status_of_the_api() -> None:
     from google.cloud.errorreporting_v1beta1 import ResolutionStatus
 
-    assert set(ER_TO_BOT) == {s.name for s in ResolutionStatus}
+    assert set(ER_TO_BOT) == set(ResolutionStatus.__members__)
 
 
 @pytest.mark.parametrize(
