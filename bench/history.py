@@ -23,12 +23,12 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.models import ErrorEvent, Fingerprint  # noqa: E402
-from bot.store.history import History  # noqa: E402
-from bot.store.redis_store import RedisStore  # noqa: E402
+from bot.models import ErrorEvent, Fingerprint
+from bot.store.history import History
+from bot.store.redis_store import RedisStore
 
 SERVICES = [f"svc-{i:02d}" for i in range(40)]
-WORDS = "timeout refused reset invalid missing denied overflow null undefined deadline".split()
+WORDS = ["timeout", "refused", "reset", "invalid", "missing", "denied", "overflow", "null", "undefined", "deadline"]
 
 
 def start_redis() -> tuple[subprocess.Popen[bytes], str, str]:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http import HTTPStatus
 from socketserver import ThreadingMixIn
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import redis
@@ -23,6 +23,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot.config import Settings, SettingsError, load_settings
 from bot.deps import Deps
+from bot.grouping import make_fingerprinter
 from bot.ingest.pull import BatchPolicy, Pipeline, Puller
 from bot.ingest.push import CertCache, PushVerifier, handle_push
 from bot.lifecycle import Lifecycle
@@ -35,6 +36,9 @@ from bot.routing.reload import ConfigHolder
 from bot.routing.router import make_router
 from bot.store.redis_store import DigestPolicy, RedisStore
 from bot.store.subscriptions import CachedSubscriptions, SubscriptionStore
+
+if TYPE_CHECKING:
+    from bot.errorreporting.sync import ErrorReportingSync
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +54,7 @@ class Runtime:
     pipeline: Pipeline
     config: ConfigHolder | None = None
     push: PushVerifier | None = None
+    er_sync: ErrorReportingSync | None = None
 
 
 def load_routing(settings: Settings) -> ConfigHolder | None:
@@ -141,7 +146,29 @@ def build(
 
     handlers.register(app, deps)
     policy = BatchPolicy(update_interval, group_wait)
-    pipeline = Pipeline(store, policy=policy, clock=clock)
+    er_sync, on_result = None, None
+    er_project = settings.error_reporting_project or (
+        holder.current.error_reporting.project
+        if holder and holder.current.error_reporting
+        else None
+    )
+    er_enabled = settings.error_reporting_sync or bool(
+        holder and holder.current.error_reporting and holder.current.error_reporting.sync
+    )
+    if er_enabled and er_project:
+        from bot.errorreporting.wiring import build_sync
+
+        er_sync, on_result = build_sync(
+            client,
+            settings.redis_prefix,
+            er_project,
+            settings.error_reporting_endpoint,
+            store,
+            lifecycle,
+            clock,
+        )
+    fingerprinter = make_fingerprinter(lambda: holder.current if holder else None)
+    pipeline = Pipeline(store, fingerprinter, policy=policy, clock=clock, on_result=on_result)
     puller = None
     if with_puller and settings.pubsub_subscription:
         puller = Puller(
@@ -159,7 +186,7 @@ def build(
             settings.push_service_account,
             CertCache(settings.push_certs_url),
         )
-    return Runtime(settings, app, store, notifier, puller, deps, pipeline, holder, push)
+    return Runtime(settings, app, store, notifier, puller, deps, pipeline, holder, push, er_sync)
 
 
 def wsgi_app(rt: Runtime) -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]:
@@ -223,6 +250,8 @@ def serve(settings: Settings) -> None:
     if rt.puller is not None:
         rt.puller.start()
     rt.notifier.start()
+    if rt.er_sync is not None:
+        rt.er_sync.start()
     if settings.slack_app_token:
         # Socket Mode: Slack's requests arrive over a websocket the bot opens (no public URL).
         from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -243,6 +272,8 @@ def serve(settings: Settings) -> None:
     if rt.puller is not None:
         rt.puller.stop()
     rt.notifier.stop()
+    if rt.er_sync is not None:
+        rt.er_sync.stop()
     server.shutdown()
 
 

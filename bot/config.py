@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     group_wait_s: float = Field(default=0.0, ge=0)
     digest_threshold: int = Field(default=10, ge=1)
     log_level: str = "INFO"
+    error_reporting_sync: bool = False
+    error_reporting_project: str | None = None
+    error_reporting_endpoint: str | None = None  # host:port of a local stand-in (tests, demo)
 
     @field_validator("slack_bot_token")
     @classmethod

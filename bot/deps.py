@@ -7,8 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.lifecycle import Lifecycle
-from bot.routing.config import Config
 from bot.notify.notifier import Notifier
+from bot.routing.config import Config
 from bot.store.history import History
 from bot.store.redis_store import RedisStore
 from bot.store.subscriptions import CachedSubscriptions

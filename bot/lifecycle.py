@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Callable
@@ -9,8 +10,9 @@ from dataclasses import dataclass
 
 from bot.i18n import t
 from bot.notify.notifier import Notifier
-from bot.store.redis_store import RedisStore
+from bot.store.redis_store import Group, RedisStore
 
+log = logging.getLogger(__name__)
 _USER = re.compile(r"^[UW][A-Z0-9]{1,20}$")
 _DURATION = re.compile(r"^(\d+)\s*([mhd])$")
 
@@ -31,9 +33,15 @@ def parse_duration(text: str) -> int | None:
 
 class Lifecycle:
     def __init__(
-        self, store: RedisStore, notifier: Notifier, clock: Callable[[], float] = time.time
+        self,
+        store: RedisStore,
+        notifier: Notifier,
+        clock: Callable[[], float] = time.time,
+        on_change: Callable[[Group, str], None] | None = None,
     ) -> None:
         self.store, self.notifier, self.clock = store, notifier, clock
+        # Called after a state change with the re-rendered group (e.g. Error Reporting sync).
+        self.on_change = on_change
 
     def act(
         self, gid: str, transition: str, user: str, arg: str | float = "", locale: str = "en"
@@ -49,5 +57,10 @@ class Lifecycle:
                 t("error.invalid_transition", locale, action=transition, gid=gid, state=res.state),
             )
         if res.status == "ok":
-            self.notifier.refresh(gid)
+            group = self.notifier.refresh(gid)
+            if group is not None and self.on_change is not None and transition != "assign":
+                try:
+                    self.on_change(group, res.state)
+                except Exception:  # the Slack action is done; a follow-up must not undo it
+                    log.exception("after-change hook failed for %s", gid)
         return Outcome(True, state=res.state)

@@ -6,8 +6,8 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.query.commands import answer
 from bot.deps import Deps
+from bot.query.commands import answer
 
 
 def register(app: App, deps: Deps) -> None:

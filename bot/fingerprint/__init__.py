@@ -177,24 +177,22 @@ def _compute(
     if st is None and "\n" in message:
         st = parse_stacktrace(message, in_app)
     loc = event.report_location
-    top_frame: Frame | None = None
     if st is None and not (loc and loc.get("functionName")):  # the common no-trace shapes
         if rules:
-            return _finish(event, rules, [("service", service)], "", None, None, notes)
+            return _finish(event, rules, None, None, notes)
         if message:
             type_ = _type_from_message(message)
             tpl = cached_template(message)
-            comps = [("service", service), ("type", type_), ("message", tpl)] if type_ else [
-                ("service", service),
-                ("message", tpl),
-            ]
+            comps = [("service", service), ("type", type_), ("message", tpl)]
+            if not type_:
+                del comps[1]
             title = _short_message(message)
             strategy = "message"
         else:
             comps, strategy, title = _no_message(event)
         fp = Fingerprint(f"{VERSION}-{_hash(comps)}", VERSION, title, "", (), tuple(comps))
         return fp, strategy, None, []
-    return _finish(event, rules, [("service", service)], "", st, loc, notes)
+    return _finish(event, rules, st, loc, notes)
 
 
 def _no_message(event: ErrorEvent) -> tuple[list[tuple[str, str]], str, str]:
@@ -212,8 +210,6 @@ def _no_message(event: ErrorEvent) -> tuple[list[tuple[str, str]], str, str]:
 def _finish(
     event: ErrorEvent,
     rules: Sequence[FingerprintRule],
-    comps: list[tuple[str, str]],
-    culprit: str,
     st: Stacktrace | None,
     loc: dict[str, object] | None,
     notes: list[str] | None,
@@ -221,6 +217,8 @@ def _finish(
     """The general path: traces, Error Reporting locations, custom rules, explanations."""
     service = event.service
     message = event.message
+    comps: list[tuple[str, str]] = [("service", service)]
+    culprit = ""
     decisions: list[FrameDecision] | None = [] if notes is not None else None
     frames_out: tuple[str, ...] = ()
     all_frames: list[tuple[str, str]] | None = [] if rules else None
@@ -232,15 +230,16 @@ def _finish(
     if st is not None or (loc and loc.get("functionName")):
         strategy = "stacktrace"
         if st is not None:
-            root = st.root
+            exceptions = st.exceptions
+            root = exceptions[-1]
             type_ = root.type
             value = root.value
             if not type_ and not value:  # frames only (zap's `stacktrace`): the message says it
                 type_ = _type_from_message(message)
                 value = message
-            outer = st.outer
+            outer = exceptions[0]
             title_type, title_value = outer.type or type_, outer.value or value
-            chain = [root, *reversed(st.exceptions[:-1])]  # root cause first, then outwards
+            chain = [root, *reversed(exceptions[:-1])]  # root cause first, then outwards
         else:
             type_ = _type_from_message(message)
             value = message
@@ -338,9 +337,7 @@ def _finish(
                 notes.append(f"custom rule {i} matched")
             break
 
-    fp = Fingerprint(
-        f"{VERSION}-{_hash(comps)}", VERSION, title, culprit, frames_out, tuple(comps)
-    )
+    fp = Fingerprint(f"{VERSION}-{_hash(comps)}", VERSION, title, culprit, frames_out, tuple(comps))
     return fp, strategy, runtime, decisions or []
 
 

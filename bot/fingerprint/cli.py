@@ -6,6 +6,7 @@ No Redis, no Slack: each line is parsed and fingerprinted exactly as the ingest 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Iterator
 from typing import Any, TextIO
@@ -54,6 +55,20 @@ def _rules(path: str | None) -> list[FingerprintRule]:
     return load_rules(doc)
 
 
+def _silence(out: TextIO) -> None:
+    """After a broken pipe: point the stream's descriptor at /dev/null, so the flush at exit
+    does not print "Exception ignored ... BrokenPipeError" (the recipe in Python's docs)."""
+    try:
+        fd = out.fileno()
+    except (OSError, ValueError):  # not a real file (tests pass a StringIO)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
+
+
 def cmd_fingerprint(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     try:
@@ -75,6 +90,10 @@ def cmd_fingerprint(args: argparse.Namespace, out: TextIO | None = None) -> int:
                     skipped += 1
                 continue
             write(f"{ev.insert_id}\t{fingerprint(ev, rules).id}\n")
+        out.flush()
+    except BrokenPipeError:  # `... | head`: the reader is gone, which is not an error
+        _silence(out)
+        return 0
     except OSError as exc:
         print(f"triage-bot fingerprint: {exc}", file=sys.stderr)
         return 1
@@ -104,6 +123,10 @@ def cmd_explain(args: argparse.Namespace, out: TextIO | None = None) -> int:
                 status = 1
                 continue
             print(render_explanation(ev.insert_id, explain(ev, rules)), file=out)
+        out.flush()  # a closed pipe shows here, inside the handler, not at interpreter exit
+    except BrokenPipeError:  # `... | head`: the reader is gone, which is not an error
+        _silence(out)
+        return status
     except OSError as exc:
         print(f"triage-bot explain: {exc}", file=sys.stderr)
         return 1

@@ -43,11 +43,13 @@ class Pipeline:
         fingerprinter: Fingerprinter = fingerprint,
         policy: BatchPolicy | None = None,
         clock: Callable[[], float] = time.time,
+        on_result: Callable[[BatchResult], None] | None = None,
     ) -> None:
         self.store = store
         self.fingerprinter = fingerprinter
         self.policy = policy or BatchPolicy()
         self.clock = clock
+        self.on_result = on_result  # after the batch is committed (e.g. link new groups)
 
     def process(self, payloads: Sequence[bytes]) -> BatchResult:
         items: list[tuple[ErrorEvent, Fingerprint]] = []
@@ -81,6 +83,11 @@ class Pipeline:
         METRICS.dead_lettered.inc(result.dead_lettered)
         METRICS.groups_new.inc(sum(1 for d in result.deltas if d.new))
         METRICS.groups_regressed.inc(sum(1 for d in result.deltas if d.regressed))
+        if self.on_result is not None:
+            try:
+                self.on_result(result)
+            except Exception:  # committed already: a follow-up failure must not cause a redelivery
+                log.exception("post-batch hook failed")
         return result
 
 

@@ -35,6 +35,19 @@ FALLBACK_TEXT_MAX = 3000
 SPARK = "▁▂▃▄▅▆▇█"
 
 
+_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{1,20}$")
+SYSTEM_USERS = {"error-reporting": "user.error_reporting"}
+
+
+def mention(user: str, loc: str = "en") -> str:
+    """A Slack mention for a user id; a named system actor (e.g. Error Reporting) as text."""
+    if _SLACK_USER.match(user):
+        return f"<@{user}>"
+    if user in SYSTEM_USERS:
+        return t(SYSTEM_USERS[user], loc)
+    return escape(user)
+
+
 def escape(text: str) -> str:
     """Escape for Slack mrkdwn: no mentions, links or channel pings from log text."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -141,14 +154,14 @@ def state_line(g: Group, v: View) -> str:
         return t(
             "state.acknowledged_by",
             loc,
-            user=g.get("acked_by"),
+            user=mention(g.get("acked_by"), loc),
             when=fmt_time(float(g.get("acked_at", "0")), v.tz),
         )
     if state == "resolved":
         return t(
             "state.resolved_by",
             loc,
-            user=g.get("resolved_by"),
+            user=mention(g.get("resolved_by"), loc),
             when=fmt_time(float(g.get("resolved_at", "0")), v.tz),
         )
     if state == "snoozed":
@@ -156,10 +169,15 @@ def state_line(g: Group, v: View) -> str:
             return t(
                 "state.snoozed_until",
                 loc,
-                user=g.get("snoozed_by"),
+                user=mention(g.get("snoozed_by"), loc),
                 when=fmt_time(float(g.get("snooze_until")), v.tz),
             )
-        return t("state.snoozed_count", loc, user=g.get("snoozed_by"), n=g.get("snooze_left"))
+        return t(
+            "state.snoozed_count",
+            loc,
+            user=mention(g.get("snoozed_by"), loc),
+            n=g.get("snooze_left"),
+        )
     if g.get("regressed_at"):
         return t("state.regressed", loc, when=fmt_time(float(g.get("regressed_at")), v.tz))
     return t("state.open", loc)
@@ -274,6 +292,8 @@ def notice_text(notice: dict[str, Any], v: View) -> str:
             oncall=str(notice.get("oncall", "")),
             minutes=notice.get("minutes", ""),
         )
+    if kind == "er_sync_failed":
+        return t("notice.er_sync_failed", loc, message=escape(str(notice.get("message", ""))))
     if kind == "unsnoozed":
         return t("notice.unsnoozed", loc)
     if kind == "spike":

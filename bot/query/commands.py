@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import shlex
 from dataclasses import dataclass, field, replace
@@ -186,5 +187,5 @@ _COMMANDS = {
     "subscribe": _subscribe,
     "unsubscribe": _unsubscribe,
     "subscriptions": _subscriptions,
-    **{c: (lambda c: lambda d, a, u, ch: _act(d, a, u, ch, c))(c) for c in (*ACTIONS, "snooze")},
+    **{c: functools.partial(_act, cmd=c) for c in (*ACTIONS, "snooze")},
 }

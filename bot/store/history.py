@@ -121,7 +121,7 @@ class History:
         pattern = f"*{_glob_escape(text.lower())}*"
         found: list[str] = []
         for s in range(NSHARDS):
-            for field, gid in self.r.hscan_iter(f"{self.keys.tag(s)}:sx", match=pattern, count=5000):
+            for _field, gid in self.r.hscan_iter(f"{self.keys.tag(s)}:sx", match=pattern, count=5000):
                 found.append(gid.decode())
                 if len(found) >= n * 4:
                     break

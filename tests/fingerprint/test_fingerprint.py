@@ -96,7 +96,14 @@ def test_titles_and_frames():
     fp = fingerprint(_event("py-keyerror"))
     assert fp.title == "KeyError: 'total_amount' in extract (ocr/extract.py)"
     assert fp.frames == ("ocr/extract.py in extract", "ocr/worker.py in handle")
-    assert fp.culprit == "ocr/extract.py.extract"
+    assert fp.culprit == "extract (ocr/extract.py)"  # a source path: function (path)
+    assert fingerprint(_event("kt-ise-authorize")).culprit == (
+        "com.example.acme.card.CardService.authorize"  # a class: module.function
+    )
+    assert fingerprint(_event("go-nil-get")).culprit == (
+        "github.com/example/billing/internal/invoice.(*Service).Get"
+    )
+    assert fingerprint(_event("node-undefined")).culprit == "getRecipient (src/recipients.js)"
     sql = fingerprint(_event("kt-caused-sql"))
     assert sql.title.startswith("QueryTimeoutException: PreparedStatementCallback")  # outermost
     assert ("type", "java.sql.SQLTimeoutException") in sql.components  # root cause hashed

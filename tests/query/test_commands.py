@@ -58,11 +58,10 @@ def gids(rt: Runtime) -> list[str]:
 
 
 def test_top_ranks_groups_by_count_with_state(env) -> None:
-    rt, slack, url = env
+    _, slack, url = env
     r = ask(slack, url, "top")
     assert r["effect"] == "ephemeral"
     sections = [b["text"]["text"] for b in r["payload"]["blocks"] if b["type"] == "section"]
-    first, second = sections[0].split("\n    ")[0:3:2]
     assert "*7*" in sections[0].splitlines()[0] and "nil pointer" in sections[0].splitlines()[0]
     assert "*3*" in sections[0] and "KeyError" in sections[0]
     r = ask(slack, url, "top ocr/ocr-pipeline 1h")
@@ -80,7 +79,7 @@ def test_show_gives_the_full_card(env) -> None:
 
 
 def test_search_and_stats(env) -> None:
-    rt, slack, url = env
+    _, slack, url = env
     r = ask(slack, url, "search keyerror")
     assert "KeyError" in r["text"] and "nil pointer" not in r["text"]
     r = ask(slack, url, "search nothing-like-this")
@@ -143,7 +142,7 @@ def test_share_posts_in_channel(env) -> None:
 
 
 def test_app_home_lists_open_groups(env) -> None:
-    rt, slack, url = env
+    _, slack, url = env
     status, _ = slack.open_app_home(url, "U1")
     assert status == 200
     assert slack.wait_for(lambda: slack.home_view("U1") is not None, timeout=10)
