@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any
 
@@ -31,7 +31,7 @@ from bot.config import load_settings
 from bot.sandbox.pubsub_emulator import PubSubEmulator, emulator_available
 from bot.sandbox.pubsub_standin import PubSubStandIn
 from bot.sandbox.slack_standin import SlackStandIn
-from bot.sandbox.traffic import BUGS, entry
+from bot.sandbox.traffic import BUGS, STORM_BUGS, entry
 
 PROJECT = "triage-demo"
 SECRET = "demo-signing-secret-not-a-real-one"
@@ -161,29 +161,62 @@ def _count(blocks: Any) -> str:
     return "?"
 
 
+def _publish(publisher: pubsub_v1.PublisherClient, topic: str, entries: list[bytes]) -> None:
+    for f in [publisher.publish(topic, data) for data in entries]:
+        f.result(timeout=30)
+
+
 def _traffic(
-    publisher: pubsub_v1.PublisherClient, topic: str, n: int, stop: threading.Event
+    publisher: pubsub_v1.PublisherClient,
+    topic: str,
+    n: int,
+    stop: threading.Event,
+    resolve_one: Callable[[], str | None],
 ) -> None:
-    """A storm of every bug, a quiet period, then recurrences (regressions once resolved)."""
+    """What a bad morning looks like, in a minute:
+    1. a storm over the usual bugs (alerts appear, counts update);
+    2. an upstream outage making 15 batch steps fail at once (more than the digest threshold:
+       one digest instead of 15 posts);
+    3. a quiet period; bob resolves one alert (and you can ack, resolve, snooze in the sandbox);
+    4. recurrences: the resolved one comes back as a regression."""
     rng = random.Random(42)
     weights = [1.0 / (i + 1) for i in range(len(BUGS))]
-    phases = [("storm", n, 0.0), ("quiet", 0, 20.0), ("recurrence", n // 10, 0.0)]
-    for name, count, pause in phases:
+
+    def storm(count: int) -> list[bytes]:
+        now = time.time()
+        return [
+            json.dumps(entry(rng.choices(BUGS, weights)[0], rng, now + i / 1000)).encode()
+            for i in range(count)
+        ]
+
+    steps: list[tuple[str, Callable[[], None]]] = [
+        (f"storm: {n} entries over {len(BUGS)} bugs", lambda: _publish(publisher, topic, storm(n))),
+        ("pause 8 s", lambda: stop.wait(8)),
+        (
+            f"outage: {len(STORM_BUGS)} batch steps fail at once (digest)",
+            lambda: _publish(
+                publisher,
+                topic,
+                [
+                    json.dumps(entry(b, rng, time.time())).encode()
+                    for b in STORM_BUGS
+                    for _ in range(3)
+                ],
+            ),
+        ),
+        ("quiet 15 s: acknowledge, resolve or snooze alerts in the sandbox", lambda: stop.wait(15)),
+        ("bob resolves the top alert", lambda: print(f"  (resolved {resolve_one()})")),
+        ("pause 5 s", lambda: stop.wait(5)),
+        (
+            f"recurrences: {n // 5} entries (the resolved alert regresses)",
+            lambda: _publish(publisher, topic, storm(n // 5)),
+        ),
+    ]
+    for label, step in steps:
         if stop.is_set():
             return
-        if pause:
-            print(f"· traffic: {name} for {pause:.0f}s (acknowledge, resolve or snooze alerts now)")
-            if stop.wait(pause):
-                return
-            continue
-        print(f"· traffic: {name}, publishing {count} entries")
-        futures = []
-        for i in range(count):
-            bug = rng.choices(BUGS, weights)[0]
-            data = json.dumps(entry(bug, rng, time.time() + i / 1000)).encode()
-            futures.append(publisher.publish(topic, data))
-        for f in futures:
-            f.result(timeout=30)
+        print(f"· traffic: {label}")
+        step()
     print("· traffic: done; the bot keeps running (Ctrl-C to stop)")
 
 
@@ -227,8 +260,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGINT, lambda *_: stop.set())
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         threading.Thread(target=_watch, args=(slack, stop), daemon=True).start()
+
+        def resolve_top() -> str | None:
+            rows = rt.deps.history.top(time.time(), "1h", n=1)
+            if not rows:
+                return None
+            rt.deps.lifecycle.act(rows[0].group.id, "resolve", "U2")
+            return rows[0].group.title
+
         threading.Thread(
-            target=_traffic, args=(publisher, topic, args.entries, stop), daemon=True
+            target=_traffic, args=(publisher, topic, args.entries, stop, resolve_top), daemon=True
         ).start()
         stop.wait(args.duration or None)
         stop.set()

@@ -181,6 +181,56 @@ def _job(rng: random.Random) -> dict[str, Any]:
     }
 
 
+_BATCH_STEPS = (
+    "load_accounts",
+    "fetch_rates",
+    "apply_rates",
+    "post_ledger",
+    "close_period",
+    "export_csv",
+    "upload_report",
+    "notify_owners",
+    "archive_inputs",
+    "reindex_search",
+    "refresh_views",
+    "rotate_keys",
+    "prune_sessions",
+    "rebuild_cache",
+    "sync_tenants",
+)
+
+
+def _batch_step(step: str) -> Callable[[random.Random], dict[str, Any]]:
+    """One of many distinct bugs of a legacy batch service (an outage upstream makes every step
+    fail at once: the digest case)."""
+
+    def make(rng: random.Random) -> dict[str, Any]:
+        text = (
+            "Traceback (most recent call last):\n"
+            f'  File "/srv/batch/runner.py", line {rng.choice([51, 53])}, in run\n'
+            "    step(ctx)\n"
+            f'  File "/srv/batch/steps/{step}.py", line {rng.randint(20, 90)}, in {step}\n'
+            "    resp = ctx.upstream.call(payload)\n"
+            f"ConnectionError: upstream ledger-api unavailable (attempt {rng.randint(1, 5)})\n"
+        )
+        return {
+            "resource": {
+                "type": "k8s_container",
+                "labels": {
+                    "project_id": PROJECT,
+                    "location": "asia-northeast1",
+                    "cluster_name": "prod-1",
+                    "namespace_name": "finance",
+                    "container_name": "legacy-batch",
+                    "pod_name": f"legacy-batch-5f6d7c9b8-{rng.choice(['a1b2c', 'd3e4f'])}",
+                },
+            },
+            "textPayload": text,
+        }
+
+    return make
+
+
 @dataclass(frozen=True)
 class Bug:
     name: str
@@ -197,6 +247,9 @@ BUGS: tuple[Bug, ...] = (
     Bug("rep-charge-declined", _reported),
     Bug("job-timeout", _job),
 )
+
+# A burst of many distinct groups at once (more than the digest threshold).
+STORM_BUGS: tuple[Bug, ...] = tuple(Bug(f"batch-{s}", _batch_step(s)) for s in _BATCH_STEPS)
 
 
 def entry(bug: Bug, rng: random.Random, ts: float, insert_id: str | None = None) -> dict[str, Any]:
