@@ -14,6 +14,7 @@ days ("d<n>", kept 31 days).
 from __future__ import annotations
 
 import heapq
+import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -69,34 +70,52 @@ class History:
         tag = self.keys.tag(shard)
         return f"{tag}:hcs:{service}:{bucket}" if service else f"{tag}:hc:{bucket}"
 
-    def top(self, now: float, window: str = "24h", service: str | None = None, n: int = 10) -> list[Ranked]:
+    def _top_calls(
+        self, names: list[str], service: str | None, n: int, shards: range | list[int]
+    ) -> list:  # type: ignore[type-arg]
+        calls = []
+        for s in shards:
+            scratch = f"{self.keys.tag(s)}:tmp:top:{uuid.uuid4().hex}"
+            calls.append(("top", [scratch, *(self._key(s, b, service) for b in names)], [n]))
+        return calls
+
+    def top(
+        self, now: float, window: str = "24h", service: str | None = None, n: int = 10
+    ) -> list[Ranked]:
+        """The n groups with the most occurrences in the window, and their count in the window
+        before (trend). Each shard ranks its own groups in Redis (one script call per shard,
+        pipelined), so only n per shard cross the wire."""
         secs = WINDOWS[window]
-        cur = buckets(secs, now)
-        prev = buckets(secs, now - secs)
-        pipe = self.r.pipeline(transaction=False)
-        for s in range(NSHARDS):
-            pipe.zunion([self._key(s, b, service) for b in cur], withscores=True)
-        per_shard = pipe.execute()
-        scored = [(int(score), m.decode()) for res in per_shard for m, score in res]
+        results = self.store._run(self._top_calls(buckets(secs, now), service, n, range(NSHARDS)))
+        scored = [
+            (int(float(res[i + 1])), res[i].decode())
+            for res in results
+            for i in range(0, len(res), 2)
+        ]
         best = heapq.nlargest(n, scored)
         if not best:
             return []
         gids = [g for _, g in best]
         groups = self.store.load_groups(gids)
+        prev_names = buckets(secs, now - secs)
         pipe = self.r.pipeline(transaction=False)
         for gid in gids:
-            s = shard_of(gid)
-            pipe.zunion([self._key(s, b, service) for b in prev], withscores=True)
-        prev_counts = []
-        for gid, res in zip(gids, pipe.execute(), strict=True):
-            prev_counts.append(next((int(sc) for m, sc in res if m.decode() == gid), 0))
+            for b in prev_names:
+                pipe.zscore(self._key(shard_of(gid), b, service), gid)
+        flat = pipe.execute()
+        k = len(prev_names)
+        prev_counts = [
+            int(sum(float(v) for v in flat[i * k : (i + 1) * k] if v)) for i in range(len(gids))
+        ]
         return [
             Ranked(g, c, p)
             for (c, _), g, p in zip(best, groups, prev_counts, strict=True)
             if g is not None
         ]
 
-    def stats(self, now: float, window: str = "24h", service: str | None = None) -> list[ServiceStats]:
+    def stats(
+        self, now: float, window: str = "24h", service: str | None = None
+    ) -> list[ServiceStats]:
         # Tallies are kept per clock hour and per UTC day: "1h" is the current clock hour.
         secs = max(WINDOWS[window], 3600)
         names = buckets(secs, now)
@@ -121,7 +140,9 @@ class History:
         pattern = f"*{_glob_escape(text.lower())}*"
         found: list[str] = []
         for s in range(NSHARDS):
-            for _field, gid in self.r.hscan_iter(f"{self.keys.tag(s)}:sx", match=pattern, count=5000):
+            for _field, gid in self.r.hscan_iter(
+                f"{self.keys.tag(s)}:sx", match=pattern, count=5000
+            ):
                 found.append(gid.decode())
                 if len(found) >= n * 4:
                     break

@@ -192,7 +192,9 @@ class RedisStore:
         scripts = [self._script(name) for name, _, _ in calls]
         pipe = self.r.pipeline(transaction=False)
         for script, (_, keys, args) in zip(scripts, calls, strict=True):
-            pipe.evalsha(script.sha, len(keys), *keys, *args)
+            # execute_command, not evalsha(): redis-py's cluster pipeline blocks evalsha() but
+            # routes a raw EVALSHA by its keys (one slot per call: they share a hash tag).
+            pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
         for queue in extra:
             queue(pipe)
         results = pipe.execute(raise_on_error=False)
@@ -202,7 +204,8 @@ class RedisStore:
                 self._scripts[name].reload()
             pipe = self.r.pipeline(transaction=False)
             for i in retry:
-                pipe.evalsha(scripts[i].sha, len(calls[i][1]), *calls[i][1], *calls[i][2])
+                _, keys, args = calls[i]
+                pipe.execute_command("EVALSHA", scripts[i].sha, len(keys), *keys, *args)
             for i, r in zip(retry, pipe.execute(raise_on_error=False), strict=True):
                 results[i] = r
         for r in results:
@@ -231,6 +234,12 @@ class RedisStore:
         for shard, groups in by_shard.items():
             seen_idx: dict[int, int] = {}
             gkeys: list[str] = []
+            # History keys the script writes (derived from the shard's tag): declared too, so a
+            # cluster routes (and migrates) them with the call. A superset is harmless.
+            tag = k.tag(shard)
+            hkeys: dict[str, None] = dict.fromkeys(
+                [f"{tag}:sx", f"{tag}:sh:h{int(now // 3600)}", f"{tag}:sh:d{int(now // 86400)}"]
+            )
             payload_groups = []
             for gid, evs in groups.items():
                 ev0, fp0 = evs[-1]
@@ -259,6 +268,7 @@ class RedisStore:
                     k.revisions(gid),
                     k.notices(gid),
                 ]
+                hkeys.update(dict.fromkeys(_history_keys(tag, ev0.service, [e for e, _ in evs])))
             seen_keys = [k.seen(shard, h) for h in sorted(seen_idx, key=seen_idx.__getitem__)]
             payload = {
                 "now": now,
@@ -273,7 +283,7 @@ class RedisStore:
             }
             if self.spike is not None:
                 payload["spike"] = self.spike.payload()
-            keys = [k.due(shard), k.index(shard), *seen_keys, *gkeys]
+            keys = [k.due(shard), k.index(shard), *seen_keys, *gkeys, *hkeys]
             calls.append(("record_batch", keys, [json.dumps(payload)]))
         extra = []
         if rejected:
@@ -526,6 +536,21 @@ def _s(v: Any) -> str:
 def _sample(ev: ErrorEvent) -> str:
     text = ev.message or (f"{ev.http.method} {ev.http.url} {ev.http.status}" if ev.http else "")
     return text[:SAMPLE_CHARS]
+
+
+def _history_keys(tag: str, service: str, events: Iterable[ErrorEvent]) -> list[str]:
+    """The history keys record_batch.lua touches for these events of one group (their hour,
+    day and 5-minute buckets, all services and this service)."""
+    out: dict[str, None] = {}
+    for ev in events:
+        minute = int(ev.timestamp // 60)
+        hour = int(ev.timestamp // 3600)
+        for bucket in (f"h{hour}", f"d{hour // 24}", f"f{minute // 5}"):
+            out[f"{tag}:hc:{bucket}"] = None
+            out[f"{tag}:hcs:{service}:{bucket}"] = None
+            if bucket[0] != "f":
+                out[f"{tag}:sh:{bucket}"] = None
+    return list(out)
 
 
 def _rev(ev: ErrorEvent) -> str:

@@ -1,6 +1,8 @@
 -- Record one shard's part of a batch of error events atomically.
 -- KEYS[1] due zset, KEYS[2] index zset, KEYS[3 .. 2+nseen] seen sets (per entry hour),
--- then per group 5 keys: group hash, minute counts, hour counts, revisions set, notices list.
+-- then per group 5 keys: group hash, minute counts, hour counts, revisions set, notices list;
+-- then the history keys this call may write (hc/hcs/sh buckets, sx; same hash tag), declared
+-- for Redis Cluster only: the script derives their names from the tag itself.
 -- ARGV[1] JSON: {now, update_interval, group_wait, ttl_group, ttl_minutes, ttl_hours, ttl_seen,
 --   nseen, spike: {factor, min_rate, recent, baseline, cooldown, min_age} (optional),
 --   groups: [{id, meta: {field: value}, rev, ev: [[insertId, seen_idx, minute, hour, ts, sample]]}]}
