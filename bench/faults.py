@@ -38,7 +38,6 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import grpc
 import redis
@@ -322,8 +321,7 @@ class World:
             counts = {g: int(c or 0) for g, c in zip(gids, pipe.execute(), strict=True)}
         dup = sum(max(0, counts.get(g, 0) - n) for g, n in expected.items())
         lost = sum(max(0, n - counts.get(g, 0)) for g, n in expected.items())
-        posts = self.top_level_posts()
-        per_gid = Counter(g for c in posts for g in post_gids(c))
+        per_gid = Counter(g for m in self.channel_messages() for g in m)
         return Tally(
             published=len(self.traffic.group_of),
             counted=sum(counts.values()),
@@ -334,6 +332,15 @@ class World:
             double_posts=sum(max(0, per_gid[g] - 1) for g in gids),
             missing=sum(1 for g in gids if per_gid[g] == 0),
         )
+
+    def channel_messages(self) -> list[set[str]]:
+        """Group ids in each top-level message of the channel as it is now (after edits: a
+        digest lists groups that joined after it was posted); thread broadcasts excluded."""
+        return [
+            set(GID.findall(json.dumps(m.get("blocks") or [])))
+            for m in self.slack.messages(CHANNEL)
+            if m.get("subtype") != "thread_broadcast"
+        ]
 
     def top_level_posts(self) -> list[ApiCall]:
         return [

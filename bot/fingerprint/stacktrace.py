@@ -33,15 +33,15 @@ class Frame(NamedTuple):
         return f"{self.filename or self.module} in {self.function}"
 
 
-@dataclass(frozen=True, slots=True)
-class ExceptionInfo:
+class ExceptionInfo(NamedTuple):
+    """One exception of a chain (a NamedTuple like Frame: built for every trace, hot path)."""
+
     type: str  # "KeyError", "java.lang.IllegalStateException", "runtime error", "Error" ...
     value: str  # the message, first line
     frames: tuple[Frame, ...] = ()  # innermost first
 
 
-@dataclass(frozen=True, slots=True)
-class Stacktrace:
+class Stacktrace(NamedTuple):
     runtime: str  # "go" | "jvm" | "python" | "node"
     exceptions: tuple[ExceptionInfo, ...]  # outermost first, root cause last
 

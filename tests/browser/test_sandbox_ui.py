@@ -148,8 +148,7 @@ def test_acknowledge_snooze_assign_and_slash_command_in_the_browser(
     assert snoozed.get("snoozed_by") == "U2"
 
     # bob picks alice in a third alert's users select: the stand-in sends the users_select
-    # action Slack would. (What the bot makes of it is its business: today it refuses the
-    # stand-in's short user ids, see bot/lifecycle.py's _USER, and answers with an ephemeral.)
+    # action Slack would, and the bot assigns the group to her.
     third = page.locator(f'#messages > .message[data-ts="{by_count["2"]["ts"]}"]')
     third.locator('select[data-action-id="tb_assign"]').select_option("U1")
     assert slack.wait_for(lambda: len(slack.deliveries) == 3)
@@ -162,13 +161,14 @@ def test_acknowledge_snooze_assign_and_slash_command_in_the_browser(
         "selected_user": "U1",
         "action_ts": "",
     }
+    expect(third).to_contain_text("Assignee", timeout=15_000)
 
     # A slash command from the box: the answer is ephemeral, shown to bob only.
     page.locator("#command-input").fill("/triage help")
     page.locator("#composer").get_by_role("button", name="Send").click()
-    answer = page.locator("#messages > .message.ephemeral", has_text="Usage:")
+    answer = page.locator("#messages > .message.ephemeral", has_text="commands")
     expect(answer).to_contain_text("Only visible to you", timeout=15_000)
-    expect(answer.locator("code.inline-code").first).to_have_text("/triage show <id>")
+    expect(answer.locator("code.inline-code").first).to_have_text("/triage")
     command = next(d for d in slack.deliveries if d.kind == "command")
     assert (command.payload["user_id"], command.payload["channel_id"]) == ("U2", "C0ALERTS")
     assert (command.payload["command"], command.payload["text"]) == ("/triage", "help")
