@@ -439,10 +439,10 @@ def scenario_dup(host: str, grouper: Grouper) -> Result:
         t = threading.Thread(target=rogue, daemon=True)
         t.start()
         w.publish(payloads, repeat=lambda i: 2 + i % 2)
+        t0 = time.monotonic()
         time.sleep(10)
         stop.set()
         t.join(5)
-        t0 = time.monotonic()
         rec = w.settle(t0)
         note = f"sent={w.traffic.sent} nacked={nacked[0]}"
         return Result("every message 2-3x + nacks", w.tally(), rec, note)

@@ -61,3 +61,12 @@ def decode_value(value: str | None) -> dict[str, str]:
     if any(not isinstance(v, str) for v in data.values()):
         raise BadValue("unexpected field types")
     return data
+
+
+def gid_from_block_id(block_id: str | None) -> str:
+    """The group id carried by an alert's actions block (`tb_actions:<gid>`), for selects
+    (a users_select has no value of its own)."""
+    prefix, _, gid = (block_id or "").partition(":")
+    if prefix != "tb_actions" or not _GID.match(gid):
+        raise BadValue("not an alert's actions block")
+    return gid

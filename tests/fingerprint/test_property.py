@@ -99,3 +99,22 @@ def test_huge_strings_deep_nesting_and_invalid_utf8_never_raise():
     _check(b'{"insertId": "a", "textPayload": "\xc3\x28"}')
     _check("{" * 100_000)
     _check({"insertId": "a", "textPayload": "\ud800 lone surrogate\n\tat a.B.c(B.java:1)"})
+
+
+_type_like = st.lists(
+    st.sampled_from(
+        ["Uncaught ", "Unhandled ", "java.lang.", "Key", "Error", "Exception", "fatal error",
+         "panic", "Exit", ": ", ":", " ", "\n", "x", "$", ".", "é", "Failure"]
+    ),
+    max_size=8,
+).map("".join)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(_type_like | st.text(max_size=40))
+def test_type_prefilter_never_changes_the_type(message: str) -> None:
+    """The cheap suffix test in front of the type regex only skips messages it cannot match."""
+    from bot.fingerprint import _TYPE_IN_MESSAGE, _type_from_message
+
+    m = _TYPE_IN_MESSAGE.match(message)
+    assert _type_from_message(message) == (m.group(1) if m else "")
