@@ -40,5 +40,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/fingerprint.py
 	$(BIN)/python bench/ingest.py
 
+faults: $(STAMP)
+	$(BIN)/python bench/faults.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -171,7 +171,9 @@ class Replica:
                 self.kill9()
 
     def output(self) -> str:
-        return "".join(p.read_text(errors="replace") for p in self.workdir.glob(f"{self.name}.*.log"))
+        return "".join(
+            p.read_text(errors="replace") for p in self.workdir.glob(f"{self.name}.*.log")
+        )
 
 
 # ---- traffic and accounting ---------------------------------------------------------------
@@ -242,7 +244,9 @@ class Tally:
 
     @property
     def exact(self) -> bool:
-        return self.lost == 0 and self.duplicated == 0 and self.double_posts == 0 and not self.missing
+        return (
+            self.lost == 0 and self.duplicated == 0 and self.double_posts == 0 and not self.missing
+        )
 
 
 # ---- one scenario's world ------------------------------------------------------------------
@@ -328,7 +332,8 @@ class World:
             duplicated=dup,
             lost=lost,
             expected_msgs=len(gids),
-            posted=sum(min(per_gid[g], 1) for g in gids) + sum(max(0, per_gid[g] - 1) for g in gids),
+            posted=sum(min(per_gid[g], 1) for g in gids)
+            + sum(max(0, per_gid[g] - 1) for g in gids),
             double_posts=sum(max(0, per_gid[g] - 1) for g in gids),
             missing=sum(1 for g in gids if per_gid[g] == 0),
         )
@@ -432,7 +437,11 @@ def scenario_dup(host: str, grouper: Grouper) -> Result:
                     ids = [m.ack_id for m in resp.received_messages]
                     if ids:
                         w.subscriber.modify_ack_deadline(
-                            request={"subscription": w.sub, "ack_ids": ids, "ack_deadline_seconds": 0}
+                            request={
+                                "subscription": w.sub,
+                                "ack_ids": ids,
+                                "ack_deadline_seconds": 0,
+                            }
                         )
                         nacked[0] += len(ids)
 

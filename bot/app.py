@@ -34,7 +34,7 @@ from bot.notify.sender import Sender, make_client
 from bot.routing.config import ConfigError
 from bot.routing.reload import ConfigHolder
 from bot.routing.router import make_router
-from bot.store.redis_store import DigestPolicy, RedisStore
+from bot.store.redis_store import DigestPolicy, RedisStore, Retention
 from bot.store.subscriptions import CachedSubscriptions, SubscriptionStore
 
 if TYPE_CHECKING:
@@ -89,7 +89,12 @@ def build(
     pull_timeout: float = 10.0,
 ) -> Runtime:
     client = redis.Redis.from_url(settings.redis_url, socket_timeout=10, health_check_interval=30)
-    store = RedisStore(client, settings.redis_prefix)
+    retention = Retention(
+        group_s=settings.retention_group_days * 86400,
+        minutes_s=settings.retention_minutes_hours * 3600,
+        hours_s=settings.retention_hours_days * 86400,
+    )
+    store = RedisStore(client, settings.redis_prefix, retention)
     holder = load_routing(settings)
     subs = CachedSubscriptions(SubscriptionStore(client, settings.redis_prefix))
     default = Target(settings.default_channel, settings.locale, settings.tz)
@@ -136,6 +141,7 @@ def build(
         client=web,
         process_before_response=False,
         raise_error_for_unhandled_request=False,
+        token_verification_enabled=_token_verified(web),
     )
 
     @app.error
@@ -187,6 +193,30 @@ def build(
             CertCache(settings.push_certs_url),
         )
     return Runtime(settings, app, store, notifier, puller, deps, pipeline, holder, push, er_sync)
+
+
+def _token_verified(web: Any) -> bool:
+    """Bolt checks the token (auth.test) at start-up and raises on any failure, so a Slack
+    outage (5xx, 429) at start-up would stop the replica and, with it, ingest, which does not
+    need Slack. Check it here: a refused token stops start-up as before; a transient failure
+    (after the client's retries) starts the bot with Bolt's check deferred to the first request."""
+    from slack_sdk.errors import SlackApiError
+
+    try:
+        web.auth_test()
+    except SlackApiError as exc:
+        data = exc.response.data if exc.response is not None else None
+        error = data.get("error") if isinstance(data, dict) else None
+        if error in ("invalid_auth", "not_authed", "account_inactive", "token_revoked"):
+            return True  # let Bolt report it exactly as before
+        log.warning(
+            "Slack auth.test failed at start-up (%s); starting anyway", error or "http error"
+        )
+        return False
+    except OSError as exc:
+        log.warning("Slack unreachable at start-up (%s); starting anyway", type(exc).__name__)
+        return False
+    return True
 
 
 def wsgi_app(rt: Runtime) -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]:

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     group_wait_s: float = Field(default=0.0, ge=0)
     digest_threshold: int = Field(default=10, ge=1)
     log_level: str = "INFO"
+    retention_group_days: int = Field(default=90, ge=1, le=3650)
+    retention_minutes_hours: int = Field(default=48, ge=2, le=24 * 14)
+    retention_hours_days: int = Field(default=30, ge=2, le=400)
     error_reporting_sync: bool = False
     error_reporting_project: str | None = None
     error_reporting_endpoint: str | None = None  # host:port of a local stand-in (tests, demo)

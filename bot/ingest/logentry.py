@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import datetime
-from json.scanner import make_scanner
 from typing import Any
 
 from bot.models import ErrorEvent, HttpInfo, Rejected
@@ -108,6 +108,13 @@ def _decode(data: object) -> dict[str, Any]:
     if type(data) is bytes:  # the hot path: one Pub/Sub message body
         if len(data) > MAX_ENTRY_CHARS:
             raise _Invalid(f"entry larger than {MAX_ENTRY_CHARS} bytes")
+        if _orjson_loads is not None:  # ~2x faster than json; anything odd takes the json path
+            try:
+                obj = _orjson_loads(data)
+            except ValueError:
+                obj = None
+            if type(obj) is dict:
+                return obj
         try:  # decoding first is faster than json's own encoding detection
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -141,11 +148,16 @@ def _decode(data: object) -> dict[str, Any]:
     return obj
 
 
+try:  # measured: 6.5 us vs 14.9 us per visible-corpus entry (bench/fingerprint.py)
+    from orjson import loads as _orjson_loads
+except ImportError:  # pragma: no cover - orjson is a dependency; stay correct without it
+    _orjson_loads = None
+
 # json.loads = decode() -> raw_decode() -> the C scanner, with two whitespace regex matches
 # around it. An entry that starts with "{" and ends with "}" (and optional JSON whitespace)
 # needs neither: scan it directly. Anything else (or any error) goes through json.loads, so
 # results and error messages are those of json.loads.
-_scan_once = make_scanner(json.JSONDecoder())
+_scan_once: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
 
 def _scan_object(text: str) -> dict[str, Any] | None:
@@ -421,7 +433,7 @@ def _build(obj: dict[str, Any], insert_id: str, from_dict: bool) -> ErrorEvent:
     text = get("textPayload")
     if text is not None:
         if type(text) is not str:
-            text = _str(obj, "textPayload")
+            text = _str(obj, "textPayload") or ""  # raises: not a string
         if len(text) > MAX_ENTRY_CHARS:
             raise _Invalid(f"textPayload longer than {MAX_ENTRY_CHARS} characters")
     jp = get("jsonPayload")

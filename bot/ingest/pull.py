@@ -7,11 +7,14 @@ magnitude more, and lets one Lua call record the whole batch.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from google.api_core import exceptions as gexc
 from google.cloud import pubsub_v1
@@ -25,6 +28,24 @@ from bot.store.redis_store import BatchResult, RedisStore
 log = logging.getLogger(__name__)
 
 Fingerprinter = Callable[[ErrorEvent], Fingerprint]
+
+# A JSON escape of a UTF-16 surrogate ("\\ud800"): a lone one decodes to a str that Redis's
+# cjson refuses, which would fail the whole batch script, again on every redelivery.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _scrub(value: Any) -> Any:
+    """`value` with lone surrogates in its strings replaced by "?" (frozen dataclasses too)."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_scrub(k): _scrub(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_scrub(v) for v in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {f.name: _scrub(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return dataclasses.replace(value, **changes)
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +80,8 @@ class Pipeline:
             if isinstance(parsed, Rejected):
                 rejected.append(parsed)
                 continue
+            if _SURROGATE_ESCAPE.search(data):
+                parsed = _scrub(parsed)
             try:
                 items.append((parsed, self.fingerprinter(parsed)))
             except Exception as exc:  # edge: a fingerprint bug must not stall the subscription

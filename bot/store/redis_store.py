@@ -554,7 +554,11 @@ def _history_keys(tag: str, service: str, events: Iterable[ErrorEvent]) -> list[
 
 
 def _rev(ev: ErrorEvent) -> str:
-    return ev.version or ev.revision or ""
+    """The deploy that threw it, for "a new revision started throwing this". A Cloud Run job's
+    execution is a run, not a deploy: it is shown, but never announced as new."""
+    if ev.version:
+        return ev.version
+    return "" if ev.resource_type == "cloud_run_job" else (ev.revision or "")
 
 
 def _meta(ev: ErrorEvent, fp: Fingerprint) -> dict[str, str]:
