@@ -10,6 +10,7 @@ Last line: `history top_p95_ms=<n> show_p95_ms=<n> search_p95_ms=<n> stats_p95_m
 from __future__ import annotations
 
 import argparse
+import multiprocessing as mp
 import random
 import shutil
 import socket
@@ -28,7 +29,18 @@ from bot.store.history import History
 from bot.store.redis_store import RedisStore
 
 SERVICES = [f"svc-{i:02d}" for i in range(40)]
-WORDS = ["timeout", "refused", "reset", "invalid", "missing", "denied", "overflow", "null", "undefined", "deadline"]
+WORDS = [
+    "timeout",
+    "refused",
+    "reset",
+    "invalid",
+    "missing",
+    "denied",
+    "overflow",
+    "null",
+    "undefined",
+    "deadline",
+]
 
 
 def start_redis() -> tuple[subprocess.Popen[bytes], str, str]:
@@ -37,7 +49,19 @@ def start_redis() -> tuple[subprocess.Popen[bytes], str, str]:
         port = s.getsockname()[1]
     workdir = tempfile.mkdtemp(prefix="tb-bench-redis-")
     proc = subprocess.Popen(
-        ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no", "--dir", workdir],
+        [
+            "redis-server",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            workdir,
+        ],
         stdout=subprocess.DEVNULL,
     )
     url = f"redis://127.0.0.1:{port}/0"
@@ -48,6 +72,30 @@ def start_redis() -> tuple[subprocess.Popen[bytes], str, str]:
         except redis.ConnectionError:
             time.sleep(0.05)
     return proc, url, workdir
+
+
+def _load(
+    url: str, fps: list, picks: list[int], offset: int, total: int, now: float, span: float
+) -> None:  # type: ignore[type-arg]
+    """Record `picks` (group indexes) in time order through the real batch script."""
+    store = RedisStore(redis.Redis.from_url(url), "tb")
+    batch = 2000
+    for start in range(0, len(picks), batch):
+        items = []
+        for j, gi in enumerate(picks[start : start + batch]):
+            svc, fp = fps[gi]
+            k = offset + start + j
+            ev = ErrorEvent(
+                insert_id=f"i{k}",
+                timestamp=now - span + span * k / total,
+                severity="ERROR",
+                service=svc,
+                resource_type="cloud_run_revision",
+                revision=f"{svc}-0001",
+                message=fp.title,
+            )
+            items.append((ev, fp))
+        store.record_batch(items, now=now)
 
 
 def p95(samples: list[float]) -> float:
@@ -72,33 +120,54 @@ def main() -> None:
         for i in range(args.groups):
             svc = SERVICES[i % len(SERVICES)]
             title = f"{rng.choice(WORDS).title()}Error: {rng.choice(WORDS)} {rng.choice(WORDS)} in handler{i}"
-            fps.append((svc, Fingerprint(id=f"fp1-{i:016x}", version="fp1", title=title, frames=(f"app/h{i}.py in f",))))
+            fps.append(
+                (
+                    svc,
+                    Fingerprint(
+                        id=f"fp1-{i:016x}",
+                        version="fp1",
+                        title=title,
+                        frames=(f"app/h{i}.py in f",),
+                    ),
+                )
+            )
         weights = [1 / (i + 1) ** 0.8 for i in range(args.groups)]
         mem0 = int(r.info("memory")["used_memory"])
         t0 = time.perf_counter()
-        batch = 2000
-        written = 0
         # every group occurs at least once; the rest follows a Zipf-like law over 7 days
-        picks = list(range(args.groups)) + rng.choices(range(args.groups), weights, k=args.occurrences - args.groups)
+        picks = list(range(args.groups)) + rng.choices(
+            range(args.groups), weights, k=args.occurrences - args.groups
+        )
         rng.shuffle(picks)
-        # entries arrive in time order, as from a Logging sink: 7 days up to now
-        times = [now - span + span * i / len(picks) for i in range(len(picks))]
-        for start in range(0, len(picks), batch):
-            items = []
-            for j, gi in enumerate(picks[start : start + batch]):
-                svc, fp = fps[gi]
-                ts = times[start + j]
-                ev = ErrorEvent(
-                    insert_id=f"i{start + j}", timestamp=ts, severity="ERROR", service=svc,
-                    resource_type="cloud_run_revision", revision=f"{svc}-0001", message=fp.title,
-                )
-                items.append((ev, fp))
-            store.record_batch(items, now=now)
-            written += len(items)
+        procs = 2  # the loaders build Lua payloads in Python: two processes, as two replicas would
+        chunk = (len(picks) + procs - 1) // procs
+        ctx = mp.get_context("fork")
+        workers = [
+            ctx.Process(
+                target=_load,
+                args=(
+                    url,
+                    fps,
+                    picks[i * chunk : (i + 1) * chunk],
+                    i * chunk,
+                    len(picks),
+                    now,
+                    span,
+                ),
+            )
+            for i in range(procs)
+        ]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        written = len(picks)
         load_s = time.perf_counter() - t0
         mem = int(r.info("memory")["used_memory"]) - mem0
         seen = sum(r.memory_usage(k) or 0 for k in r.scan_iter(match="*:seen:*", count=1000))
-        print(f"loaded {written:,} occurrences into {args.groups:,} groups in {load_s:.1f}s ({written / load_s:,.0f}/s)")
+        print(
+            f"loaded {written:,} occurrences into {args.groups:,} groups in {load_s:.1f}s ({written / load_s:,.0f}/s)"
+        )
         print(f"redis memory {mem / 1e6:,.0f} MB; insertId dedup sets {seen / 1e6:,.0f} MB")
         hist = History(store)
         gids = [fp.id for _, fp in fps]
@@ -123,7 +192,9 @@ def main() -> None:
             hist.stats(now, window, svc)
             results["stats"].append(time.perf_counter() - t)
         for k, v in results.items():
-            print(f"{k:7s} p95 {p95(v):7.1f} ms  (median {sorted(v)[len(v) // 2] * 1000:.1f} ms, {len(v)} runs, services: one and all, windows 1h/24h/7d)")
+            print(
+                f"{k:7s} p95 {p95(v):7.1f} ms  (median {sorted(v)[len(v) // 2] * 1000:.1f} ms, {len(v)} runs, services: one and all, windows 1h/24h/7d)"
+            )
         per_group = mem / args.groups
         per_group_ex = (mem - seen) / args.groups
         print(f"bytes per group: {per_group:,.0f} with dedup sets, {per_group_ex:,.0f} without")

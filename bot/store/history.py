@@ -70,13 +70,16 @@ class History:
         tag = self.keys.tag(shard)
         return f"{tag}:hcs:{service}:{bucket}" if service else f"{tag}:hc:{bucket}"
 
-    def _top_calls(
-        self, names: list[str], service: str | None, n: int, shards: range | list[int]
-    ) -> list:  # type: ignore[type-arg]
+    def _top_calls(self, names: list[str], service: str | None, n: int) -> list:  # type: ignore[type-arg]
+        closed, open_ = names[:-1], names[-1:]
+        ttl = 600 if names[0].startswith("d") else 60  # late entries may still land in them
         calls = []
-        for s in shards:
+        for s in range(NSHARDS):
+            base = self._key(s, "", service).rstrip(":")
+            cache = f"{base}:cache:{closed[0]}-{closed[-1]}" if closed else f"{base}:cache:none"
             scratch = f"{self.keys.tag(s)}:tmp:top:{uuid.uuid4().hex}"
-            calls.append(("top", [scratch, *(self._key(s, b, service) for b in names)], [n]))
+            keys = [scratch, cache, *(self._key(s, b, service) for b in (*closed, *open_))]
+            calls.append(("top", keys, [n, len(closed), ttl]))
         return calls
 
     def top(
@@ -86,7 +89,7 @@ class History:
         before (trend). Each shard ranks its own groups in Redis (one script call per shard,
         pipelined), so only n per shard cross the wire."""
         secs = WINDOWS[window]
-        results = self.store._run(self._top_calls(buckets(secs, now), service, n, range(NSHARDS)))
+        results = self.store._run(self._top_calls(buckets(secs, now), service, n))
         scored = [
             (int(float(res[i + 1])), res[i].decode())
             for res in results
