@@ -12,11 +12,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import random
-import shutil
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -25,6 +21,7 @@ import redis
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.models import ErrorEvent, Fingerprint
+from bot.sandbox.redis_server import redis_server
 from bot.store.history import History
 from bot.store.redis_store import RedisStore
 
@@ -41,37 +38,6 @@ WORDS = [
     "undefined",
     "deadline",
 ]
-
-
-def start_redis() -> tuple[subprocess.Popen[bytes], str, str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    workdir = tempfile.mkdtemp(prefix="tb-bench-redis-")
-    proc = subprocess.Popen(
-        [
-            "redis-server",
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            workdir,
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    for _ in range(100):
-        try:
-            redis.Redis.from_url(url).ping()
-            break
-        except redis.ConnectionError:
-            time.sleep(0.05)
-    return proc, url, workdir
 
 
 def _load(
@@ -109,8 +75,7 @@ def main() -> None:
     ap.add_argument("--occurrences", type=int, default=5_000_000)
     ap.add_argument("--runs", type=int, default=40)
     args = ap.parse_args()
-    proc, url, workdir = start_redis()
-    try:
+    with redis_server() as url:
         r = redis.Redis.from_url(url)
         store = RedisStore(r, "tb")
         rng = random.Random(1)
@@ -203,10 +168,6 @@ def main() -> None:
             f"search_p95_ms={p95(results['search']):.1f} stats_p95_ms={p95(results['stats']):.1f} "
             f"bytes_per_group={per_group:.0f}"
         )
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import os
-import shutil
 import socket
-import subprocess
-import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 
 import pytest
 import redis
+
+from bot.sandbox.redis_server import RedisStartError, ensure_redis
 
 pytest_plugins = ["tests.pubsub_fixtures"]
 
@@ -28,56 +26,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _answers(url: str) -> bool:
-    try:
-        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
-    except redis.RedisError:
-        return False
-
-
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
+    """The Redis the tests use: TEST_REDIS_URL or 127.0.0.1:6379 if one answers, else a
+    redis-server started here; if none can be started the run fails (CI never skips)."""
     url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-    if _answers(url):
-        yield url
-        return
-    exe = shutil.which("redis-server")
-    if exe is None:
-        pytest.fail(
-            f"no Redis answers on {url} and redis-server is not installed: "
-            "install it (apt-get install redis-server) or set TEST_REDIS_URL",
-            pytrace=False,
-        )
-    port = free_port()
-    workdir = tempfile.mkdtemp(prefix="tb-redis-")
-    proc = subprocess.Popen(
-        [
-            exe,
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            workdir,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    deadline = time.monotonic() + 10
-    while not _answers(url):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"could not start redis-server on 127.0.0.1:{port}", pytrace=False)
-        time.sleep(0.05)
-    yield url
-    proc.terminate()
-    proc.wait(5)
-    shutil.rmtree(workdir, ignore_errors=True)
+    try:
+        with ensure_redis(url) as (found, _):
+            yield found
+    except RedisStartError as exc:
+        pytest.fail(f"no Redis answers on {url} and {exc} (or set TEST_REDIS_URL)", pytrace=False)
 
 
 @pytest.fixture

@@ -147,6 +147,17 @@ def error_reporting_url(g: Group) -> str | None:
     return f"https://console.cloud.google.com/errors/detail/{_q(eg)}?project={_q(g.get('project'))}"
 
 
+def links_line(g: Group, loc: str) -> str:
+    """Logs Explorer, trace and Error Reporting links, and the group id."""
+    links = [f"<{logs_url(g)}|{t('link.logs', loc)}>"]
+    if (tu := trace_url(g)) is not None:
+        links.append(f"<{tu}|{t('link.trace', loc)}>")
+    if (eu := error_reporting_url(g)) is not None:
+        links.append(f"<{eu}|{t('link.error_reporting', loc)}>")
+    links.append(f"`{g.id}`")
+    return " · ".join(links)
+
+
 def state_line(g: Group, v: View) -> str:
     loc = v.locale
     state = g.state
@@ -221,13 +232,7 @@ def alert_blocks(g: Group, v: View) -> list[dict[str, Any]]:
         blocks.append(
             SectionBlock(text=MarkdownTextObject(text=code_block("\n".join(g.frames), 1200)))
         )
-    links = [f"<{logs_url(g)}|{t('link.logs', loc)}>"]
-    if (tu := trace_url(g)) is not None:
-        links.append(f"<{tu}|{t('link.trace', loc)}>")
-    if (eu := error_reporting_url(g)) is not None:
-        links.append(f"<{eu}|{t('link.error_reporting', loc)}>")
-    links.append(f"`{g.id}`")
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=" · ".join(links))]))
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=links_line(g, loc))]))
     if v.note:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=safe(v.note, 1000))]))
     blocks.append(ActionsBlock(block_id=f"tb_actions:{g.id}", elements=_buttons(g, loc)))

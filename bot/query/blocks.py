@@ -11,7 +11,12 @@ from bot.store.history import Ranked, ServiceStats
 from bot.store.redis_store import Group
 from bot.store.subscriptions import Subscription
 
-STATE_ICON = {"open": ":red_circle:", "acknowledged": ":eyes:", "resolved": ":white_check_mark:", "snoozed": ":zzz:"}
+STATE_ICON = {
+    "open": ":red_circle:",
+    "acknowledged": ":eyes:",
+    "resolved": ":white_check_mark:",
+    "snoozed": ":zzz:",
+}
 SECTION_MAX = 3000
 
 
@@ -43,7 +48,9 @@ def group_line(g: Group, loc: str, count: int | None = None, trend: str = "") ->
     )
 
 
-def top_blocks(rows: Sequence[Ranked], loc: str, window: str, service: str | None) -> list[dict[str, Any]]:
+def top_blocks(
+    rows: Sequence[Ranked], loc: str, window: str, service: str | None
+) -> list[dict[str, Any]]:
     scope = escape(service) if service else t("query.all_services", loc)
     blocks = [_header(t("query.top_header", loc, scope=scope, window=window))]
     if not rows:
@@ -57,8 +64,13 @@ def top_blocks(rows: Sequence[Ranked], loc: str, window: str, service: str | Non
 
 
 def show_blocks(
-    g: Group, loc: str, tz: str, hours: Sequence[int], revisions: Sequence[str],
-    timeline: Sequence[dict[str, Any]], links: str,
+    g: Group,
+    loc: str,
+    tz: str,
+    hours: Sequence[int],
+    revisions: Sequence[str],
+    timeline: Sequence[dict[str, Any]],
+    links: str,
 ) -> list[dict[str, Any]]:
     blocks = [_header(g.title or g.id)]
     fields = [
@@ -69,15 +81,23 @@ def show_blocks(
         f"*{t('field.first_seen', loc)}*\n{fmt_time(g.first, tz)}",
         f"*{t('field.last_seen', loc)}*\n{fmt_time(g.last, tz)}",
     ]
-    blocks.append({"type": "section", "fields": [{"type": "mrkdwn", "text": cut(f, 2000)} for f in fields]})
-    blocks.append(_context(t("query.per_hour", loc, spark=sparkline(hours), peak=max(hours, default=0))))
+    blocks.append(
+        {"type": "section", "fields": [{"type": "mrkdwn", "text": cut(f, 2000)} for f in fields]}
+    )
+    blocks.append(
+        _context(t("query.per_hour", loc, spark=sparkline(hours), peak=max(hours, default=0)))
+    )
     if revisions:
-        blocks.append(_section(f"*{t('query.revisions', loc)}*\n" + escape(", ".join(sorted(revisions)[:30]))))
+        blocks.append(
+            _section(f"*{t('query.revisions', loc)}*\n" + escape(", ".join(sorted(revisions)[:30])))
+        )
     if timeline:
         lines = []
         for ev in list(timeline)[-10:]:
             who = f"<@{ev.get('who')}>" if ev.get("who") else ""
-            lines.append(f"{fmt_time(float(ev.get('at', 0)), tz)} · {escape(str(ev.get('what', '')))} · {who}")
+            lines.append(
+                f"{fmt_time(float(ev.get('at', 0)), tz)} · {escape(str(ev.get('what', '')))} · {who}"
+            )
         blocks.append(_section(f"*{t('query.timeline', loc)}*\n" + "\n".join(lines)))
     if g.sample:
         blocks.append(_section(code_block(g.sample, 1500)))
@@ -87,14 +107,23 @@ def show_blocks(
     return blocks
 
 
-def stats_blocks(rows: Sequence[ServiceStats], loc: str, window: str, service: str | None) -> list[dict[str, Any]]:
+def stats_blocks(
+    rows: Sequence[ServiceStats], loc: str, window: str, service: str | None
+) -> list[dict[str, Any]]:
     scope = escape(service) if service else t("query.all_services", loc)
     blocks = [_header(t("query.stats_header", loc, scope=scope, window=window))]
     if not rows:
         blocks.append(_section(t("query.nothing", loc, window=window)))
         return blocks
     lines = [
-        t("query.stats_line", loc, service=escape(r.service), errors=f"{r.errors:,}", new=r.new_groups, regressions=r.regressions)
+        t(
+            "query.stats_line",
+            loc,
+            service=escape(r.service),
+            errors=f"{r.errors:,}",
+            new=r.new_groups,
+            regressions=r.regressions,
+        )
         for r in rows[:40]
     ]
     for i in range(0, len(lines), 20):
@@ -113,11 +142,15 @@ def search_blocks(groups: Sequence[Group], loc: str, text: str) -> list[dict[str
     return blocks
 
 
-def subscriptions_blocks(subs: Sequence[Subscription], loc: str, channel: str) -> list[dict[str, Any]]:
+def subscriptions_blocks(
+    subs: Sequence[Subscription], loc: str, channel: str
+) -> list[dict[str, Any]]:
     if not subs:
         return [_section(t("query.subs_none", loc, channel=f"<#{channel}>"))]
     lines = [f"• `{escape(s.pattern)}` ≥ {escape(s.severity)}" for s in subs]
-    return [_section(t("query.subs_header", loc, channel=f"<#{channel}>") + "\n" + "\n".join(lines))]
+    return [
+        _section(t("query.subs_header", loc, channel=f"<#{channel}>") + "\n" + "\n".join(lines))
+    ]
 
 
 def home_view(groups: Sequence[Group], loc: str, tz: str) -> dict[str, Any]:
@@ -125,6 +158,10 @@ def home_view(groups: Sequence[Group], loc: str, tz: str) -> dict[str, Any]:
     if not groups:
         blocks.append(_section(t("home.empty", loc)))
     for g in groups[:40]:
-        blocks.append(_section(group_line(g, loc) + f"\n    {t('field.last_seen', loc)}: {fmt_time(g.last, tz)}"))
+        blocks.append(
+            _section(
+                group_line(g, loc) + f"\n    {t('field.last_seen', loc)}: {fmt_time(g.last, tz)}"
+            )
+        )
     blocks.append(_context(t("home.hint", loc)))
     return {"type": "home", "blocks": blocks[:100]}

@@ -11,14 +11,16 @@ from typing import Any
 from bot.deps import Deps
 from bot.i18n import t
 from bot.lifecycle import parse_duration
-from bot.notify.blocks import error_reporting_url, escape, logs_url, trace_url
+from bot.notify.blocks import escape, links_line
 from bot.query import blocks as qb
 from bot.routing.match import SEVERITIES
 from bot.store.history import WINDOWS
 from bot.store.subscriptions import Subscription
 
 ACTIONS = {"ack": "acknowledge", "resolve": "resolve", "unsnooze": "unsnooze", "reopen": "reopen"}
-_CHANNEL = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$|^([CG][A-Z0-9]{2,})$|^(#[a-z0-9][a-z0-9._-]*)$")
+_CHANNEL = re.compile(
+    r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$|^([CG][A-Z0-9]{2,})$|^(#[a-z0-9][a-z0-9._-]*)$"
+)
 _PATTERN = re.compile(r"^[A-Za-z0-9*?._/-]{1,100}$")
 _COUNT = re.compile(r"^x?(\d{1,6})x?$")
 
@@ -72,8 +74,10 @@ def _top(deps: Deps, args: list[str], user: str, channel: str) -> Reply:
         return parsed
     window, service = parsed
     rows = deps.history.top(deps.clock(), window, service)
-    return Reply(t("query.top_header", deps.locale, scope=service or "*", window=window),
-                 qb.top_blocks(rows, deps.locale, window, service))
+    return Reply(
+        t("query.top_header", deps.locale, scope=service or "*", window=window),
+        qb.top_blocks(rows, deps.locale, window, service),
+    )
 
 
 def _stats(deps: Deps, args: list[str], user: str, channel: str) -> Reply:
@@ -82,8 +86,10 @@ def _stats(deps: Deps, args: list[str], user: str, channel: str) -> Reply:
         return parsed
     window, service = parsed
     rows = deps.history.stats(deps.clock(), window, service)
-    return Reply(t("query.stats_header", deps.locale, scope=service or "*", window=window),
-                 qb.stats_blocks(rows, deps.locale, window, service))
+    return Reply(
+        t("query.stats_header", deps.locale, scope=service or "*", window=window),
+        qb.stats_blocks(rows, deps.locale, window, service),
+    )
 
 
 def _search(deps: Deps, args: list[str], user: str, channel: str) -> Reply:
@@ -91,7 +97,10 @@ def _search(deps: Deps, args: list[str], user: str, channel: str) -> Reply:
     if len(text) < 2:
         return Reply(t("cmd.search_usage", deps.locale))
     groups = deps.history.search(text)
-    return Reply(t("query.search_header", deps.locale, text=escape(text)), qb.search_blocks(groups, deps.locale, text))
+    return Reply(
+        t("query.search_header", deps.locale, text=escape(text)),
+        qb.search_blocks(groups, deps.locale, text),
+    )
 
 
 def _show(deps: Deps, args: list[str], user: str, channel: str) -> Reply:
@@ -102,16 +111,14 @@ def _show(deps: Deps, args: list[str], user: str, channel: str) -> Reply:
     if group is None:
         return Reply(t("error.not_found", loc, gid=escape(args[0])))
     now = deps.clock()
-    links = [f"<{logs_url(group)}|{t('link.logs', loc)}>"]
-    if (tu := trace_url(group)) is not None:
-        links.append(f"<{tu}|{t('link.trace', loc)}>")
-    if (eu := error_reporting_url(group)) is not None:
-        links.append(f"<{eu}|{t('link.error_reporting', loc)}>")
-    links.append(f"`{group.id}`")
-    revisions = [r.decode() for r in deps.store.r.smembers(deps.store.keys.revisions(group.id))]
     blocks = qb.show_blocks(
-        group, loc, deps.timezone, deps.store.hour_counts(group.id, now, 24), revisions,
-        deps.store.timeline(group.id), " · ".join(links),
+        group,
+        loc,
+        deps.timezone,
+        deps.store.hour_counts(group.id, now, 24),
+        deps.history.revisions(group.id),
+        deps.store.timeline(group.id),
+        links_line(group, loc),
     )
     return Reply(escape(group.title), blocks)
 
@@ -148,7 +155,9 @@ def _subscribe(deps: Deps, args: list[str], user: str, channel: str) -> Reply:
         elif a.upper() in SEVERITIES:
             severity = a.upper()
         else:
-            return Reply(t("cmd.bad_argument", loc, value=escape(a)) + "\n" + t("cmd.subscribe_usage", loc))
+            return Reply(
+                t("cmd.bad_argument", loc, value=escape(a)) + "\n" + t("cmd.subscribe_usage", loc)
+            )
     assert deps.subscriptions is not None
     new = deps.subscriptions.store.add(Subscription(pattern, target, severity, user, deps.clock()))
     deps.subscriptions.invalidate()
@@ -176,7 +185,10 @@ def _subscriptions(deps: Deps, args: list[str], user: str, channel: str) -> Repl
         return Reply(t("cmd.bad_argument", deps.locale, value=escape(args[0])))
     assert deps.subscriptions is not None
     subs = deps.subscriptions.store.for_channel(target)
-    return Reply(t("query.subs_header", deps.locale, channel=f"<#{target}>"), qb.subscriptions_blocks(subs, deps.locale, target))
+    return Reply(
+        t("query.subs_header", deps.locale, channel=f"<#{target}>"),
+        qb.subscriptions_blocks(subs, deps.locale, target),
+    )
 
 
 _COMMANDS = {

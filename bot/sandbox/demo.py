@@ -10,11 +10,8 @@ import argparse
 import json
 import os
 import random
-import shutil
 import signal
 import socket
-import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -22,7 +19,6 @@ from contextlib import ExitStack, contextmanager
 from typing import Any
 
 import grpc
-import redis
 from google.cloud import pubsub_v1
 from google.pubsub_v1.services.publisher.transports import PublisherGrpcTransport
 
@@ -30,6 +26,7 @@ from bot.app import build, start_http
 from bot.config import load_settings
 from bot.sandbox.pubsub_emulator import PubSubEmulator, emulator_available
 from bot.sandbox.pubsub_standin import PubSubStandIn
+from bot.sandbox.redis_server import RedisStartError, ensure_redis
 from bot.sandbox.slack_standin import SlackStandIn
 from bot.sandbox.traffic import BUGS, STORM_BUGS, entry
 
@@ -58,55 +55,14 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _answers(url: str) -> bool:
-    try:
-        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
-    except redis.RedisError:
-        return False
-
-
 @contextmanager
-def redis_server(url: str) -> Iterator[str]:
-    if _answers(url):
-        print(f"· Redis: using {url}")
-        yield url
-        return
-    exe = shutil.which("redis-server")
-    if exe is None:
-        raise SystemExit(
-            f"no Redis answers on {url} and redis-server is not installed: apt-get install redis-server"
-        )
-    port, workdir = _free_port(), tempfile.mkdtemp(prefix="tb-demo-redis-")
-    proc = subprocess.Popen(
-        [
-            exe,
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            workdir,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    deadline = time.monotonic() + 10
-    while not _answers(url):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise SystemExit(f"could not start redis-server on 127.0.0.1:{port}")
-        time.sleep(0.05)
-    print(f"· Redis: started redis-server on 127.0.0.1:{port}")
+def redis_here(url: str) -> Iterator[str]:
     try:
-        yield url
-    finally:
-        proc.terminate()
-        shutil.rmtree(workdir, ignore_errors=True)
+        with ensure_redis(url) as (found, started):
+            print(f"· Redis: {'started redis-server at' if started else 'using'} {found}")
+            yield found
+    except RedisStartError as exc:
+        raise SystemExit(f"no Redis answers on {url} and {exc}") from None
 
 
 @contextmanager
@@ -223,7 +179,7 @@ def _traffic(
 def cmd_demo(args: argparse.Namespace) -> int:
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     with ExitStack() as stack:
-        url = stack.enter_context(redis_server(redis_url))
+        url = stack.enter_context(redis_here(redis_url))
         host = stack.enter_context(pubsub_endpoint(args.standin))
         slack = stack.enter_context(SlackStandIn(SECRET, TOKEN, port=args.ui_port))
         print(f"· Slack stand-in on {slack.base_url} (open it in a browser)")

@@ -139,6 +139,10 @@ class History:
             key=lambda st: (-st.errors, st.service),
         )
 
+    def revisions(self, gid: str) -> list[str]:
+        """Revisions and versions that have thrown the group."""
+        return sorted(r.decode() for r in self.r.smembers(self.keys.revisions(gid)))
+
     def search(self, text: str, n: int = 20) -> list[Group]:
         pattern = f"*{_glob_escape(text.lower())}*"
         found: list[str] = []
