@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: test demo lint format bench faults clean chromium
+.PHONY: test demo lint format bench bench-history faults clean chromium
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV) || { echo "could not create a virtualenv: install python3.11-venv (apt-get install python3-venv)"; exit 1; }
@@ -36,9 +36,15 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Benchmarks print figures and ratios; they read ../shared/corpus where present.
 bench: $(STAMP)
 	$(BIN)/python bench/fingerprint.py
+	$(BIN)/python bench/loghub_eval.py
+	$(BIN)/python -m bench.storm
 	$(BIN)/python bench/ingest.py
+
+bench-history: $(STAMP)
+	$(BIN)/python bench/history.py
 
 faults: $(STAMP)
 	$(BIN)/python bench/faults.py
