@@ -603,6 +603,13 @@ def scenario_replicas(host: str, grouper: Grouper) -> Result:
             f"escalations {sum(esc.values())}/{len(others)}+, "
             f"snooze ends {sum(wake.values())}/{len(snoozed)}"
         )
+        odd = [
+            g
+            for g in gids
+            if esc[g] > 1 or wake[g] > (g in snoozed) or (g in others and not esc[g])
+        ]
+        if odd:
+            note += "; off: " + ", ".join(f"{g[:10]} esc={esc[g]} wake={wake[g]}" for g in odd[:4])
         return Result("3 replicas: post/escalate/snooze", w.tally(), rec, note, extra_ok=ok)
     finally:
         w.close()

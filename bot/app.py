@@ -80,6 +80,15 @@ def make_subscriber(settings: Settings) -> Any:
     return pubsub_v1.SubscriberClient()
 
 
+def make_redis(settings: Settings) -> Any:
+    """A client for REDIS_URL: one server (Memorystore) or, with REDIS_CLUSTER, a cluster."""
+    if settings.redis_cluster:
+        from redis.cluster import RedisCluster
+
+        return RedisCluster.from_url(settings.redis_url, socket_timeout=10)
+    return redis.Redis.from_url(settings.redis_url, socket_timeout=10, health_check_interval=30)
+
+
 def build(
     settings: Settings,
     *,
@@ -88,7 +97,7 @@ def build(
     with_puller: bool = True,
     pull_timeout: float = 10.0,
 ) -> Runtime:
-    client = redis.Redis.from_url(settings.redis_url, socket_timeout=10, health_check_interval=30)
+    client = make_redis(settings)
     retention = Retention(
         group_s=settings.retention_group_days * 86400,
         minutes_s=settings.retention_minutes_hours * 3600,

@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     slack_app_token: str | None = Field(default=None, repr=False)
     redis_url: str = "redis://127.0.0.1:6379/0"
     redis_prefix: str = "tb"
+    redis_cluster: bool = False  # REDIS_URL names one node of a Redis Cluster
     pubsub_subscription: str | None = None
     push_audience: str | None = None
     push_service_account: str | None = None
@@ -66,7 +67,9 @@ class Settings(BaseSettings):
     @classmethod
     def _app_token(cls, v: str | None) -> str | None:
         if v is not None and not v.startswith("xapp-"):
-            raise ValueError("must be an app-level token starting with xapp- (Basic Information > App-Level Tokens, scope connections:write)")
+            raise ValueError(
+                "must be an app-level token starting with xapp- (Basic Information > App-Level Tokens, scope connections:write)"
+            )
         return v
 
     @field_validator("slack_api_url")

@@ -101,6 +101,7 @@ class Notifier:
             else repeat_interval,
         )
         self.lease_s = lease_s
+        self.retry_s = 10.0  # a render that failed after the client's own retries
         self.batch = batch
         self.digest = digest
         if pace and sender.pace is None:
@@ -149,7 +150,11 @@ class Notifier:
             try:
                 self.render(group, now, admitted)
             except SlackError as exc:
-                log.warning("slack call failed for %s: %s; retried after the lease", gid, exc)
+                retry = now + self.retry_s
+                self.store.retry_later(gid, lease_until, retry)
+                log.warning(
+                    "slack call failed for %s: %s; retried in %.0f s", gid, exc, self.retry_s
+                )
                 continue
             self.store.finish_render(gid, group.ver, now, self.update_interval, lease_until)
             n += 1

@@ -385,6 +385,11 @@ class RedisStore:
         score = self.r.zscore(self.keys.due(shard_of(gid)), gid)
         return None if score is None else float(score)
 
+    def retry_later(self, gid: str, lease_until: float, at: float) -> bool:
+        """After a failed render: due again at `at` instead of when the lease runs out."""
+        keys = [self.keys.due(shard_of(gid))]
+        return bool(self._run([("retry_later", keys, [gid, lease_until, at])])[0])
+
     def finish_render(
         self, gid: str, rendered_ver: int, now: float, update_interval: float, lease_until: float
     ) -> int:

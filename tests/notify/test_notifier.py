@@ -289,13 +289,26 @@ def test_a_claimed_but_unsent_notification_is_sent_once_after_the_lease(rig: Rig
     assert rig.run() == []
 
 
-def test_a_failed_post_is_retried_after_the_lease_and_posts_once(rig: Rig) -> None:
+def test_a_failed_post_is_retried_after_a_short_backoff_and_posts_once(rig: Rig) -> None:
     rig.slack.inject("chat.postMessage", error="fatal_error")
     rig.record("fp1-aaaa1111")
     calls = rig.run()
     assert [(c.method, c.error) for c in calls] == [("chat.postMessage", "fatal_error")]
-    rig.clock.advance(60)
+    rig.clock.advance(rig.notifier.retry_s / 2)
     assert rig.run() == []
-    rig.clock.advance(61)
+    rig.clock.advance(rig.notifier.retry_s)
     assert len(top_posts(rig.run())) == 1
+    rig.clock.advance(200)
+    assert top_posts(rig.run()) == []
     assert len(rig.slack.messages("C0ALERTS")) == 1
+
+
+def test_a_failed_render_is_retried_soon_not_after_the_lease(rig: Rig) -> None:
+    rig.record("fp1-00000000000000aa")
+    rig.slack.inject("chat.postMessage", status=500, times=3)  # the client's 1 + 2 retries
+    assert [c.status for c in top_posts(rig.run())] == [500, 500, 500]
+    rig.clock.advance(5)
+    assert rig.run() == []  # not yet: backing off
+    rig.clock.advance(rig.notifier.retry_s)
+    posts = top_posts(rig.run())
+    assert len(posts) == 1 and posts[0].ok
