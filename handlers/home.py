@@ -29,7 +29,9 @@ def _user_channels(client: WebClient, user: str) -> set[str] | None:
             if not cursor:
                 return channels
     except SlackApiError as exc:
-        log.warning("users.conversations failed (%s): showing all open alerts", exc.response.get("error"))
+        log.warning(
+            "users.conversations failed (%s): showing all open alerts", exc.response.get("error")
+        )
         return None
 
 
@@ -42,5 +44,7 @@ def register(app: App, deps: Deps) -> None:
         mine = _user_channels(client, user)
         groups = deps.history.recent_open(None, 60)
         if mine is not None:
-            groups = [g for g in groups if any(v.split("/", 1)[0] in mine for v in g.messages.values())]
+            groups = [
+                g for g in groups if any(v.split("/", 1)[0] in mine for v in g.messages.values())
+            ]
         client.views_publish(user_id=user, view=home_view(groups[:30], deps.locale, deps.timezone))

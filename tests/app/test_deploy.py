@@ -69,7 +69,10 @@ def test_every_action_is_handled_and_interactivity_is_on() -> None:
 def test_request_urls_point_at_the_bolt_endpoint() -> None:
     m = manifest()
     urls = [c["url"] for c in m["features"]["slash_commands"]]
-    urls += [m["settings"]["event_subscriptions"]["request_url"], m["settings"]["interactivity"]["request_url"]]
+    urls += [
+        m["settings"]["event_subscriptions"]["request_url"],
+        m["settings"]["interactivity"]["request_url"],
+    ]
     assert all(u.endswith("/slack/events") for u in urls)
 
 

@@ -41,7 +41,10 @@ def test_error_reporting_grouping_uses_the_group_id_when_present() -> None:
 
 
 def test_config_rules_apply() -> None:
-    cfg = parse_config(BASE + "fingerprint_rules:\n  - service: orders-*\n    fingerprint: [orders-everything]\n    title: Orders are failing\n")
+    cfg = parse_config(
+        BASE
+        + "fingerprint_rules:\n  - service: orders-*\n    fingerprint: [orders-everything]\n    title: Orders are failing\n"
+    )
     fp = make_fingerprinter(lambda: cfg)
     a, b = fp(event(0, 1)), fp(event(1, 1))
     assert a.id == b.id and a.title == "Orders are failing"

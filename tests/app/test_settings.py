@@ -30,7 +30,10 @@ def test_good_settings_and_defaults() -> None:
     [
         ({"slack_bot_token": "xoxp-user"}, "SLACK_BOT_TOKEN is invalid: must be a bot token"),
         ({"slack_signing_secret": "abc"}, "SLACK_SIGNING_SECRET is invalid: looks truncated"),
-        ({"pubsub_subscription": "triage-bot"}, "PUBSUB_SUBSCRIPTION is invalid: must be a full path"),
+        (
+            {"pubsub_subscription": "triage-bot"},
+            "PUBSUB_SUBSCRIPTION is invalid: must be a full path",
+        ),
         ({"default_channel": "alerts"}, "DEFAULT_CHANNEL is invalid: must be a channel id"),
         ({"redis_url": "localhost:6379"}, "REDIS_URL is invalid"),
         ({"slack_api_url": "slack.com"}, "SLACK_API_URL is invalid"),
@@ -54,13 +57,23 @@ def test_missing_required_settings_are_each_named() -> None:
 
 def test_serve_refuses_to_start_with_one_line_per_problem_and_no_secret() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "PUBSUB_"))}
-    env.update(SLACK_BOT_TOKEN="xoxb-secret-value-123", SLACK_SIGNING_SECRET="signing-secret-value", DEFAULT_CHANNEL="alerts")
+    env.update(
+        SLACK_BOT_TOKEN="xoxb-secret-value-123",
+        SLACK_SIGNING_SECRET="signing-secret-value",
+        DEFAULT_CHANNEL="alerts",
+    )
     proc = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "serve"], env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "bot.cli", "serve"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
-    assert lines == ["triage-bot: DEFAULT_CHANNEL is invalid: must be a channel id (C0123ABCD) or #name"]
+    assert lines == [
+        "triage-bot: DEFAULT_CHANNEL is invalid: must be a channel id (C0123ABCD) or #name"
+    ]
     for secret in ("xoxb-secret-value-123", "signing-secret-value"):
         assert secret not in proc.stderr + proc.stdout
 
@@ -69,5 +82,9 @@ def test_pull_or_push_mode_is_required() -> None:
     settings = {k: v for k, v in GOOD.items() if k != "pubsub_subscription"}
     with pytest.raises(SettingsError, match="PUBSUB_SUBSCRIPTION is not set: set it"):
         load_settings(**settings)
-    s = load_settings(**settings, push_audience="https://x/pubsub/push", push_service_account="a@b.iam.gserviceaccount.com")
+    s = load_settings(
+        **settings,
+        push_audience="https://x/pubsub/push",
+        push_service_account="a@b.iam.gserviceaccount.com",
+    )
     assert s.pubsub_subscription is None

@@ -20,14 +20,22 @@ PROJECT = "demo-prod"
 
 
 @pytest.fixture
-def env(redis_url: str, key_prefix: str) -> Iterator[tuple[Runtime, SlackStandIn, ErrorReportingStandIn]]:
+def env(
+    redis_url: str, key_prefix: str
+) -> Iterator[tuple[Runtime, SlackStandIn, ErrorReportingStandIn]]:
     with SlackStandIn("er-secret-012345", "xoxb-er") as slack, ErrorReportingStandIn() as er:
         er.add_group(PROJECT, "CNLhp6f0m9zUSg")
         settings = load_settings(
-            slack_bot_token="xoxb-er", slack_signing_secret="er-secret-012345",
-            slack_api_url=slack.api_url, redis_url=redis_url, redis_prefix=key_prefix,
-            pubsub_subscription="projects/triage-test/subscriptions/unused", default_channel="C0ALERTS",
-            error_reporting_sync=True, error_reporting_project=PROJECT, error_reporting_endpoint=er.host,
+            slack_bot_token="xoxb-er",
+            slack_signing_secret="er-secret-012345",
+            slack_api_url=slack.api_url,
+            redis_url=redis_url,
+            redis_prefix=key_prefix,
+            pubsub_subscription="projects/triage-test/subscriptions/unused",
+            default_channel="C0ALERTS",
+            error_reporting_sync=True,
+            error_reporting_project=PROJECT,
+            error_reporting_endpoint=er.host,
         )
         rt = build(settings, with_puller=False)
         assert rt.er_sync is not None
@@ -43,7 +51,7 @@ def _gid(rt: Runtime) -> str:
 
 
 def test_acknowledge_in_slack_sets_the_linked_group_status(env) -> None:
-    rt, slack, er = env
+    rt, _, er = env
     gid = _gid(rt)
     assert rt.deps.lifecycle.act(gid, "acknowledge", "U1").ok
     rt.er_sync.run_once()
@@ -59,7 +67,11 @@ def test_console_change_comes_back_into_slack(env) -> None:
     er.set_status(PROJECT, "CNLhp6f0m9zUSg", "RESOLVED")
     rt.er_sync.run_once()
     group = rt.store.load_group(gid)
-    assert group is not None and group.state == "resolved" and group.get("resolved_by") == "error-reporting"
+    assert (
+        group is not None
+        and group.state == "resolved"
+        and group.get("resolved_by") == "error-reporting"
+    )
     [msg] = slack.messages("C0ALERTS")
     assert "Resolved by Error Reporting" in json.dumps(msg["blocks"])
     assert er.status(PROJECT, "CNLhp6f0m9zUSg") == "RESOLVED"
@@ -73,7 +85,10 @@ def test_api_down_is_reported_in_the_thread_and_slack_action_still_works(env) ->
     rt.er_sync.run_once()
     rt.notifier.run_once()
     [msg] = slack.messages("C0ALERTS")
-    assert any("Could not update the linked Error Reporting group" in r.get("text", "") for r in msg["replies"])
+    assert any(
+        "Could not update the linked Error Reporting group" in r.get("text", "")
+        for r in msg["replies"]
+    )
     er.down = False
     rt.er_sync.clock = lambda: time.time() + 3600  # past the retry delay
     rt.er_sync.run_once()

@@ -41,5 +41,10 @@ def test_every_key_used_in_code_exists_in_every_catalog() -> None:
 
 def test_japanese_catalog_is_translated() -> None:
     en, ja = catalog("en"), catalog("ja")
-    same = [k for k in en if en[k] == ja[k] and re.search(r"[A-Za-z]{4,}", re.sub(r"`[^`]*`|\{[^}]*\}|:[a-z_]+:", "", en[k]))]
+    same = [
+        k
+        for k in en
+        if en[k] == ja[k]
+        and re.search(r"[A-Za-z]{4,}", re.sub(r"`[^`]*`|\{[^}]*\}|:[a-z_]+:", "", en[k]))
+    ]
     assert same == [] or all(k.startswith("link.error_reporting") for k in same), same

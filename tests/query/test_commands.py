@@ -50,7 +50,11 @@ def ask(slack: SlackStandIn, url: str, text: str, channel: str = "C0ALERTS") -> 
     assert status == 200
     assert slack.wait_for(lambda: len(slack.responses) > before, timeout=10), text
     resp = slack.responses[-1]
-    return {"payload": resp.payload, "effect": resp.effect, "text": json.dumps(resp.payload, ensure_ascii=False)}
+    return {
+        "payload": resp.payload,
+        "effect": resp.effect,
+        "text": json.dumps(resp.payload, ensure_ascii=False),
+    }
 
 
 def gids(rt: Runtime) -> list[str]:
@@ -150,7 +154,9 @@ def test_app_home_lists_open_groups(env) -> None:
     assert "Open alerts" in view and "nil pointer" in view and "KeyError" in view
 
 
-def test_a_japanese_team_gets_answers_in_japanese(redis_url: str, key_prefix: str, tmp_path) -> None:
+def test_a_japanese_team_gets_answers_in_japanese(
+    redis_url: str, key_prefix: str, tmp_path
+) -> None:
     cfg = tmp_path / "triage.yml"
     cfg.write_text(
         "defaults:\n  locale: en\nteams:\n"
@@ -159,17 +165,26 @@ def test_a_japanese_team_gets_answers_in_japanese(redis_url: str, key_prefix: st
         "routes:\n  - team: data-jp\n    match:\n      service: ocr/*\n"
         "default_route:\n  team: sre\n"
     )
-    with SlackStandIn(SECRET, "xoxb-q", channels={"C0ALERTS": "alerts", "C0JP": "data-jp"}) as slack:
+    with SlackStandIn(
+        SECRET, "xoxb-q", channels={"C0ALERTS": "alerts", "C0JP": "data-jp"}
+    ) as slack:
         settings = load_settings(
-            slack_bot_token="xoxb-q", slack_signing_secret=SECRET, slack_api_url=slack.api_url,
-            redis_url=redis_url, redis_prefix=key_prefix, default_channel="C0ALERTS",
-            pubsub_subscription="projects/triage-test/subscriptions/unused", triage_config=str(cfg),
+            slack_bot_token="xoxb-q",
+            slack_signing_secret=SECRET,
+            slack_api_url=slack.api_url,
+            redis_url=redis_url,
+            redis_prefix=key_prefix,
+            default_channel="C0ALERTS",
+            pubsub_subscription="projects/triage-test/subscriptions/unused",
+            triage_config=str(cfg),
         )
         rt = build(settings, with_puller=False)
         port = free_port()
         server = start_http(rt, "127.0.0.1", port)
         try:
-            rt.pipeline.process([json.dumps(entry(BUGS[3], random.Random(1), time.time())).encode()])
+            rt.pipeline.process(
+                [json.dumps(entry(BUGS[3], random.Random(1), time.time())).encode()]
+            )
             rt.notifier.run_once()
             [msg] = slack.messages("C0JP")
             assert "件数" in json.dumps(msg["blocks"], ensure_ascii=False)
