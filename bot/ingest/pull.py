@@ -195,6 +195,9 @@ class Puller:
         return len(ack_ids)
 
 
+FIRST_EXTENSION_S = 5.0
+
+
 class _Lease:
     """Extends the ack deadline of an in-flight batch every `extension/2` seconds until done."""
 
@@ -214,7 +217,12 @@ class _Lease:
         self._done.set()
 
     def _extend(self) -> None:
-        while not self._done.wait(self.ext / 2):
+        # Batches normally finish in milliseconds, before any extension. One that takes longer
+        # is extended after FIRST_EXTENSION_S (below the shortest usual subscription deadline,
+        # 10 s), then every ext/2, so it is not redelivered while still being processed.
+        wait = min(FIRST_EXTENSION_S, self.ext / 2)
+        while not self._done.wait(wait):
+            wait = self.ext / 2
             try:
                 self.subscriber.modify_ack_deadline(
                     request={
