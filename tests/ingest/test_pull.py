@@ -1,0 +1,90 @@
+"""The Pull loop on the emulator and the stand-in: ack only after Redis committed the batch."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+
+import redis
+
+from bot.fingerprint import fingerprint
+from bot.ingest.pull import Pipeline, Puller
+from bot.models import ErrorEvent, Fingerprint
+from bot.sandbox.traffic import BUGS, entry
+from bot.store.redis_store import RedisStore
+
+
+def _payloads(n: int, seed: int = 1) -> list[bytes]:
+    rng = random.Random(seed)
+    return [json.dumps(entry(BUGS[i % 3], rng, time.time())).encode() for i in range(n)]
+
+
+def _counted(store: RedisStore) -> int:
+    gids = [m.decode() for s in range(16) for m in store.r.zrange(store.keys.index(s), 0, -1)]
+    return sum(g.count for g in store.load_groups(gids) if g is not None)
+
+
+def _drain(puller: Puller, seconds: float, until: int | None = None) -> int:
+    """Pull for up to `seconds`, or until `until` messages were acked."""
+    acked, deadline = 0, time.monotonic() + seconds
+    while time.monotonic() < deadline and (until is None or acked < until):
+        acked += puller.pull_once()
+    return acked
+
+
+def test_redis_error_means_no_ack_and_redelivery_counts_once(
+    pubsub_backend, redis_client, key_prefix
+) -> None:
+    topic, sub = pubsub_backend.create_topic_and_subscription(
+        pubsub_backend.unique_name("t"), pubsub_backend.unique_name("s"), ack_deadline=2
+    )
+    pubsub_backend.publish(topic, _payloads(30))
+    dead = RedisStore(redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2), key_prefix)
+    puller = Puller(pubsub_backend.subscriber, sub, Pipeline(dead), threads=1, pull_timeout=2.0)
+    try:
+        puller.pull_once()
+        raise AssertionError("a Redis error must propagate (the batch is not acked)")
+    except redis.ConnectionError:
+        pass
+    live = RedisStore(redis_client, key_prefix)
+    puller.pipeline = Pipeline(live)
+    assert _drain(puller, 10, until=30) >= 30  # redelivered after the 2 s deadline, then acked
+    assert _counted(live) == 30
+    assert _drain(puller, 2.5) == 0  # nothing comes back once acked
+
+
+def test_bad_entries_are_acked_and_dead_lettered(pubsub_backend, redis_client, key_prefix) -> None:
+    topic, sub = pubsub_backend.create_topic_and_subscription(
+        pubsub_backend.unique_name("t"), pubsub_backend.unique_name("s")
+    )
+    pubsub_backend.publish(topic, [b"not json", b"[1,2]", b'{"no":"insertId"}', *_payloads(2)])
+    store = RedisStore(redis_client, key_prefix)
+    puller = Puller(pubsub_backend.subscriber, sub, Pipeline(store), threads=1, pull_timeout=2.0)
+    assert _drain(puller, 6, until=5) == 5
+    reasons = sorted(d["reason"] for d in store.dead_letters())
+    assert len(reasons) == 3 and all(reasons)
+    assert _counted(store) == 2
+    assert _drain(puller, 2.5) == 0
+
+
+def test_a_slow_batch_is_extended_not_redelivered(pubsub_backend, redis_client, key_prefix) -> None:
+    topic, sub = pubsub_backend.create_topic_and_subscription(
+        pubsub_backend.unique_name("t"), pubsub_backend.unique_name("s"), ack_deadline=10
+    )
+    pubsub_backend.publish(topic, _payloads(3))
+    calls: list[str] = []
+
+    def slow(ev: ErrorEvent) -> Fingerprint:
+        calls.append(ev.insert_id)
+        if len(calls) == 1:
+            time.sleep(12)  # longer than the 10 s ack deadline
+        return fingerprint(ev)
+
+    store = RedisStore(redis_client, key_prefix)
+    puller = Puller(
+        pubsub_backend.subscriber, sub, Pipeline(store, slow), threads=1, pull_timeout=2.0
+    )
+    assert _drain(puller, 20, until=3) == 3
+    assert len(calls) == 3  # each entry fingerprinted once: no redelivery while in flight
+    assert _counted(store) == 3
