@@ -177,7 +177,9 @@ class Puller:
         except gexc.DeadlineExceeded:
             return 0
         self.healthy.set()
-        msgs = resp.received_messages
+        # The raw protobuf, not proto-plus wrappers: attribute access on the wrappers costs
+        # microseconds per field, which adds up at thousands of messages per second.
+        msgs = resp._pb.received_messages
         if not msgs:
             return 0
         ack_ids = [m.ack_id for m in msgs]
