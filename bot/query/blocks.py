@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.i18n import t
-from bot.notify.blocks import code_block, cut, escape, fmt_time, sparkline
+from bot.i18n import catalog, t
+from bot.notify.blocks import code_block, cut, escape, fmt_time, mention, sparkline
 from bot.store.history import Ranked, ServiceStats
 from bot.store.redis_store import Group
 from bot.store.subscriptions import Subscription
@@ -94,10 +94,10 @@ def show_blocks(
     if timeline:
         lines = []
         for ev in list(timeline)[-10:]:
-            who = f"<@{ev.get('who')}>" if ev.get("who") else ""
-            lines.append(
-                f"{fmt_time(float(ev.get('at', 0)), tz)} · {escape(str(ev.get('what', '')))} · {who}"
-            )
+            who = mention(str(ev.get("who")), loc) if ev.get("who") else ""
+            what = str(ev.get("what", ""))
+            label = t(f"action.{what}", loc) if f"action.{what}" in catalog(loc) else escape(what)
+            lines.append(f"{fmt_time(float(ev.get('at', 0)), tz)} · {label} · {who}")
         blocks.append(_section(f"*{t('query.timeline', loc)}*\n" + "\n".join(lines)))
     if g.sample:
         blocks.append(_section(code_block(g.sample, 1500)))
