@@ -210,8 +210,13 @@ class Notifier:
                 try:
                     posted = self._show_digest(d.ref, target, view, groups, text, blocks)
                 except SlackError as exc:
+                    self.store.retry_digest_later(channel, num, lease_until, now + self.retry_s)
                     log.warning(
-                        "digest %s|%s failed: %s; retried after the lease", channel, num, exc
+                        "digest %s|%s failed: %s; retried in %.0f s",
+                        channel,
+                        num,
+                        exc,
+                        self.retry_s,
                     )
                     continue
             self.store.finish_digest(

@@ -489,6 +489,11 @@ class RedisStore:
             out.append((ch, int(n)))
         return out
 
+    def retry_digest_later(self, channel: str, n: int, lease_until: float, at: float) -> bool:
+        """After a failed digest render: due again at `at`, not when the lease runs out."""
+        member = f"{channel}|{n}"
+        return bool(self._run([("retry_later", [self.dkeys.due()], [member, lease_until, at])])[0])
+
     def load_digest(self, channel: str, n: int) -> Digest:
         d = self.dkeys
         pipe = self.r.pipeline(transaction=False)

@@ -97,3 +97,17 @@ def test_a_digest_in_an_unreachable_channel_falls_back(rig: Rig) -> None:
         ("C0ALERTS", None),
     ]
     assert "Could not post to C0GENERAL" in json.dumps(calls[-1].args["blocks"])
+
+
+def test_a_failed_digest_is_retried_after_a_short_backoff(rig: Rig) -> None:
+    for i in range(15):
+        rig.record(_gid(i))
+    rig.slack.inject("chat.postMessage", status=500, times=3)  # the client's 1 + 2 retries
+    assert [c.status for c in top_posts(rig.run())] == [500, 500, 500]
+    rig.clock.advance(rig.notifier.retry_s / 2)
+    assert top_posts(rig.run()) == []
+    rig.clock.advance(rig.notifier.retry_s)
+    [digest] = top_posts(rig.run())
+    assert digest.ok and "15 new errors at once" in digest.args["text"]
+    rig.clock.advance(200)
+    assert top_posts(rig.run()) == []
