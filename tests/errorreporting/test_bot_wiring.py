@@ -10,11 +10,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.app import Runtime, build
-from bot.config import load_settings
+from bot.app import Runtime
 from bot.sandbox.errorreporting_standin import ErrorReportingStandIn
 from bot.sandbox.slack_standin import SlackStandIn
 from bot.sandbox.traffic import BUGS, entry
+from tests.botrig import running_bot
 
 PROJECT = "demo-prod"
 
@@ -25,25 +25,20 @@ def env(
 ) -> Iterator[tuple[Runtime, SlackStandIn, ErrorReportingStandIn]]:
     with SlackStandIn("er-secret-012345", "xoxb-er") as slack, ErrorReportingStandIn() as er:
         er.add_group(PROJECT, "CNLhp6f0m9zUSg")
-        settings = load_settings(
-            slack_bot_token="xoxb-er",
-            slack_signing_secret="er-secret-012345",
-            slack_api_url=slack.api_url,
-            redis_url=redis_url,
-            redis_prefix=key_prefix,
-            pubsub_subscription="projects/triage-test/subscriptions/unused",
-            default_channel="C0ALERTS",
+        with running_bot(
+            slack,
+            redis_url,
+            key_prefix,
             error_reporting_sync=True,
             error_reporting_project=PROJECT,
             error_reporting_endpoint=er.host,
-        )
-        rt = build(settings, with_puller=False)
-        assert rt.er_sync is not None
-        e = entry(BUGS[6], random.Random(2), time.time())
-        e["errorGroups"] = [{"id": "CNLhp6f0m9zUSg"}]
-        rt.pipeline.process([json.dumps(e).encode()])
-        rt.notifier.run_once()
-        yield rt, slack, er
+        ) as (rt, _):
+            assert rt.er_sync is not None
+            e = entry(BUGS[6], random.Random(2), time.time())
+            e["errorGroups"] = [{"id": "CNLhp6f0m9zUSg"}]
+            rt.pipeline.process([json.dumps(e).encode()])
+            rt.notifier.run_once()
+            yield rt, slack, er
 
 
 def _gid(rt: Runtime) -> str:

@@ -10,38 +10,30 @@ from typing import Any
 
 import pytest
 
-from bot.app import Runtime, build, start_http
-from bot.config import load_settings
+from bot.app import Runtime
 from bot.sandbox.slack_standin import SlackStandIn
 from bot.sandbox.traffic import BUGS, entry
-from tests.conftest import free_port
+from tests.botrig import running_bot
 
 SECRET = "query-signing-secret-01"
 
 
 @pytest.fixture
 def env(redis_url: str, key_prefix: str) -> Iterator[tuple[Runtime, SlackStandIn, str]]:
-    with SlackStandIn(SECRET, "xoxb-q") as slack:
-        settings = load_settings(
-            slack_bot_token="xoxb-q",
-            slack_signing_secret=SECRET,
-            slack_api_url=slack.api_url,
-            redis_url=redis_url,
-            redis_prefix=key_prefix,
-            pubsub_subscription="projects/triage-test/subscriptions/unused",
-            default_channel="C0ALERTS",
-        )
-        rt = build(settings, with_puller=False)
-        port = free_port()
-        server = start_http(rt, "127.0.0.1", port)
+    with (
+        SlackStandIn(SECRET, "xoxb-q") as slack,
+        running_bot(slack, redis_url, key_prefix) as (
+            rt,
+            url,
+        ),
+    ):
         rng = random.Random(5)
         now = time.time()
         payloads = [json.dumps(entry(BUGS[0], rng, now - 30 + i)).encode() for i in range(7)]
         payloads += [json.dumps(entry(BUGS[3], rng, now - 20 + i)).encode() for i in range(3)]
         rt.pipeline.process(payloads)
         rt.notifier.run_once()
-        yield rt, slack, f"http://127.0.0.1:{port}/slack/events"
-        server.shutdown()
+        yield rt, slack, url
 
 
 def ask(slack: SlackStandIn, url: str, text: str, channel: str = "C0ALERTS") -> dict[str, Any]:
@@ -165,33 +157,16 @@ def test_a_japanese_team_gets_answers_in_japanese(
         "routes:\n  - team: data-jp\n    match:\n      service: ocr/*\n"
         "default_route:\n  team: sre\n"
     )
-    with SlackStandIn(
-        SECRET, "xoxb-q", channels={"C0ALERTS": "alerts", "C0JP": "data-jp"}
-    ) as slack:
-        settings = load_settings(
-            slack_bot_token="xoxb-q",
-            slack_signing_secret=SECRET,
-            slack_api_url=slack.api_url,
-            redis_url=redis_url,
-            redis_prefix=key_prefix,
-            default_channel="C0ALERTS",
-            pubsub_subscription="projects/triage-test/subscriptions/unused",
-            triage_config=str(cfg),
-        )
-        rt = build(settings, with_puller=False)
-        port = free_port()
-        server = start_http(rt, "127.0.0.1", port)
-        try:
-            rt.pipeline.process(
-                [json.dumps(entry(BUGS[3], random.Random(1), time.time())).encode()]
-            )
-            rt.notifier.run_once()
-            [msg] = slack.messages("C0JP")
-            assert "件数" in json.dumps(msg["blocks"], ensure_ascii=False)
-            assert "JST" in json.dumps(msg["blocks"], ensure_ascii=False)
-            assert slack.messages("C0ALERTS") == []
-            url = f"http://127.0.0.1:{port}/slack/events"
-            assert "コマンド" in ask(slack, url, "help", channel="C0JP")["text"]
-            assert "commands" in ask(slack, url, "help", channel="C0ALERTS")["text"]
-        finally:
-            server.shutdown()
+    channels = {"C0ALERTS": "alerts", "C0JP": "data-jp"}
+    with (
+        SlackStandIn(SECRET, "xoxb-q", channels=channels) as slack,
+        running_bot(slack, redis_url, key_prefix, triage_config=str(cfg)) as (rt, url),
+    ):
+        rt.pipeline.process([json.dumps(entry(BUGS[3], random.Random(1), time.time())).encode()])
+        rt.notifier.run_once()
+        [msg] = slack.messages("C0JP")
+        assert "件数" in json.dumps(msg["blocks"], ensure_ascii=False)
+        assert "JST" in json.dumps(msg["blocks"], ensure_ascii=False)
+        assert slack.messages("C0ALERTS") == []
+        assert "コマンド" in ask(slack, url, "help", channel="C0JP")["text"]
+        assert "commands" in ask(slack, url, "help", channel="C0ALERTS")["text"]

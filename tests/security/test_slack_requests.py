@@ -10,11 +10,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.app import Runtime, build, start_http
-from bot.config import load_settings
+from bot.app import Runtime
 from bot.models import ErrorEvent, Fingerprint
 from bot.sandbox.slack_standin import SlackStandIn
-from tests.conftest import free_port
+from tests.botrig import running_bot
 
 SECRET = "security-signing-secret-77"
 TOKEN = "xoxb-security"
@@ -23,29 +22,20 @@ GID = "fp1-5ec0000000000001"
 
 @pytest.fixture
 def env(redis_url: str, key_prefix: str) -> Iterator[tuple[Runtime, SlackStandIn, str, str]]:
-    with SlackStandIn(SECRET, TOKEN) as slack:
-        settings = load_settings(
-            slack_bot_token=TOKEN,
-            slack_signing_secret=SECRET,
-            slack_api_url=slack.api_url,
-            redis_url=redis_url,
-            redis_prefix=key_prefix,
-            pubsub_subscription="projects/demo-prod/subscriptions/triage-bot",
-            default_channel="C0ALERTS",
-        )
-        rt = build(settings, with_puller=False)
-        port = free_port()
-        server = start_http(rt, "127.0.0.1", port)
+    with (
+        SlackStandIn(SECRET, TOKEN) as slack,
+        running_bot(slack, redis_url, key_prefix) as (
+            rt,
+            url,
+        ),
+    ):
         ev = ErrorEvent(
             "e1", rt.deps.clock(), "ERROR", "checkout", "cloud_run_revision", message="boom"
         )
         rt.store.record_batch([(ev, Fingerprint(GID, "fp1", "Boom"))], now=rt.deps.clock())
         rt.notifier.run_once()
         [post] = slack.calls_for("chat.postMessage")
-        try:
-            yield rt, slack, f"http://127.0.0.1:{port}/slack/events", str(post.response["ts"])
-        finally:
-            server.shutdown()
+        yield rt, slack, url, str(post.response["ts"])
 
 
 @pytest.mark.parametrize("signing", ["bad_signature", "stale", "unsigned"])
