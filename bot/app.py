@@ -38,6 +38,8 @@ from bot.store.redis_store import DigestPolicy, RedisStore, Retention
 from bot.store.subscriptions import CachedSubscriptions, SubscriptionStore
 
 if TYPE_CHECKING:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
     from bot.errorreporting.sync import ErrorReportingSync
 
 log = logging.getLogger(__name__)
@@ -283,6 +285,20 @@ def start_http(rt: Runtime, host: str, port: int) -> WSGIServer:
     return server
 
 
+def connect_socket_mode(rt: Runtime) -> SocketModeHandler:
+    """Socket Mode: Slack's requests arrive over a websocket the bot opens (no public URL).
+    The handler uses the app's WebClient, so apps.connections.open goes to SLACK_API_URL like
+    every other call; the app-level token (SLACK_APP_TOKEN) is passed per call. close() it."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    if not rt.settings.slack_app_token:
+        raise SettingsError("Socket Mode needs SLACK_APP_TOKEN (an xapp-... app-level token)")
+    handler = SocketModeHandler(rt.app, rt.settings.slack_app_token, web_client=rt.app.client)
+    handler.connect()
+    log.info("Socket Mode connected")
+    return handler
+
+
 def serve(settings: Settings) -> None:
     rt = build(settings)
     server = start_http(rt, settings.host, settings.port)
@@ -291,12 +307,7 @@ def serve(settings: Settings) -> None:
     rt.notifier.start()
     if rt.er_sync is not None:
         rt.er_sync.start()
-    if settings.slack_app_token:
-        # Socket Mode: Slack's requests arrive over a websocket the bot opens (no public URL).
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-        SocketModeHandler(rt.app, settings.slack_app_token).connect()
-        log.info("Socket Mode connected")
+    socket_mode = connect_socket_mode(rt) if settings.slack_app_token else None
     if rt.config is not None:
         rt.config.watch()
         rt.config.install_sighup()
@@ -310,6 +321,8 @@ def serve(settings: Settings) -> None:
     log.info("stopping: finishing in-flight batches")
     if rt.puller is not None:
         rt.puller.stop()
+    if socket_mode is not None:
+        socket_mode.close()
     rt.notifier.stop()
     if rt.er_sync is not None:
         rt.er_sync.stop()

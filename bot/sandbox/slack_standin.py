@@ -12,7 +12,12 @@ It plays both sides of the wire:
 * a browsable sandbox at ``http://HOST:PORT/`` (``ui_url``; :mod:`bot.sandbox.ui`): channels and
   the bot's messages rendered as Slack would, whose buttons, selects and slash-command box make
   the stand-in send the app (``bot_url``) the same signed requests. ``SlackStandIn(...,
-  port=3000, bot_url="http://127.0.0.1:8000/slack/events")`` serves it on a fixed port.
+  port=3000, bot_url="http://127.0.0.1:8000/slack/events")`` serves it on a fixed port;
+* Socket Mode: ``apps.connections.open`` (app-level token ``app_token``) hands out a
+  ``ws://HOST:PORT/socket/<ticket>`` URL served by a minimal RFC 6455 endpoint on the same port.
+  It greets with ``hello``; ``socket_slash_command``, ``socket_click_button`` and
+  ``socket_event`` push envelopes as Slack does, and the app's acks are recorded
+  (``socket_acks``, ``socket_ack(envelope_id)``).
 
 Faults for tests: ``inject()`` queues HTTP 429 (with ``Retry-After``), 5xx or ``ok: false``
 answers, and a per-channel ``chat.postMessage`` rate limit (1/s like Slack) can be switched on.
@@ -23,19 +28,25 @@ test thread and the bot's threads can all use one instance.
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import copy
 import hashlib
 import hmac
+import io
 import itertools
 import json
 import math
 import re
 import secrets
+import socket
+import struct
 import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from http import HTTPStatus
@@ -61,6 +72,9 @@ MAX_MARKDOWN_TEXT = 12_000
 STALE_AFTER_SECONDS = 5 * 60
 RESPONSE_URL_USES = 5
 RESPONSE_URL_TTL_SECONDS = 30 * 60
+ACK_DEADLINE_SECONDS = 3.0
+SOCKET_TICKET_TTL_SECONDS = 30.0
+_WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455, section 1.3
 
 # Arguments whose value is JSON when form-encoded.
 _JSON_ARGS = ("blocks", "attachments", "view", "metadata")
@@ -181,7 +195,36 @@ class Delivery:
     @property
     def acked_in_time(self) -> bool:
         """Slack gives up (``operation_timeout``) when the app does not answer within 3 s."""
-        return self.status == 200 and self.seconds < 3.0
+        return self.status == 200 and self.seconds < ACK_DEADLINE_SECONDS
+
+
+@dataclass(frozen=True)
+class SocketEnvelope:
+    """An envelope the stand-in pushed over a Socket Mode connection."""
+
+    envelope_id: str
+    type: str  # "slash_commands" | "interactive" | "events_api"
+    payload: dict[str, Any]
+    connection: str
+    accepts_response_payload: bool
+    time: float
+
+
+@dataclass(frozen=True)
+class SocketAck:
+    """The app's acknowledgement of an envelope: ``{"envelope_id": ..., "payload": ...}``.
+    ``seconds`` runs from sending the envelope to receiving the ack."""
+
+    envelope_id: str
+    type: str  # the envelope's type ("" when the envelope id is unknown)
+    payload: dict[str, Any] | None
+    seconds: float
+    connection: str
+
+    @property
+    def acked_in_time(self) -> bool:
+        """Slack expects the ack within 3 s, as over HTTP."""
+        return self.seconds < ACK_DEADLINE_SECONDS
 
 
 @dataclass
@@ -225,6 +268,12 @@ class MethodSpec:
     @property
     def known(self) -> frozenset[str]:
         return self.required | self.optional
+
+
+# Methods that take an app-level token (xapp-...), not the bot token.
+_APP_LEVEL_METHODS = {
+    "apps.connections.open": MethodSpec("POST", frozenset(), frozenset()),
+}
 
 
 def load_method_specs(path: Path = METHODS_FILE) -> dict[str, MethodSpec]:
@@ -545,8 +594,9 @@ def sign_request(secret: str, timestamp: int, body: str) -> str:
 
 
 class SlackStandIn:
-    """Local Slack: a Web API server plus signed Slack -> app requests.
+    """Local Slack: a Web API server plus signed Slack -> app requests, or Socket Mode envelopes.
 
+    ``app_token`` is the app-level token (``xapp-...``) ``apps.connections.open`` accepts.
     ``channels`` maps channel ids to a name (bot is a member) or a :class:`Channel`;
     ``users`` maps user ids to a name or a :class:`User`; ``usergroups`` maps ids to a
     :class:`Usergroup`. The bot itself is ``bot_user_id`` and always exists as a user.
@@ -572,9 +622,13 @@ class SlackStandIn:
         host: str = "127.0.0.1",
         port: int = 0,
         bot_url: str | None = None,
+        app_token: str = "xapp-1-A0APP-1-test",
     ) -> None:
+        if not app_token.startswith("xapp-"):
+            raise ValueError(f"an app-level token starts with 'xapp-', not {app_token[:5]!r}")
         self.signing_secret = signing_secret
         self.bot_token = bot_token
+        self.app_token = app_token
         self.team_id = team_id
         self.team_domain = team_domain
         self.app_id = app_id
@@ -587,10 +641,15 @@ class SlackStandIn:
         self._port = port
         self._bot_url: str | None = None
         self.bot_url = bot_url
-        self._specs = load_method_specs()
+        # apps.connections.open is not in the bot's extract: it takes an app-level token.
+        self._specs = {**load_method_specs(), **_APP_LEVEL_METHODS}
         self._lock = threading.RLock()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        # Open Socket Mode connections survive reset(); they end with stop() or the client.
+        self._sockets: dict[str, _WebSocket] = {}
+        self._socket_threads: list[threading.Thread] = []
+        self._accepting_sockets = False
 
         if channels is None:
             channels = {"C0ALERTS": "alerts", "C0GENERAL": Channel("general", is_member=False)}
@@ -627,6 +686,11 @@ class SlackStandIn:
         self._response_urls: dict[str, _ResponseUrl] = {}
         self._responses: list[ResponsePost] = []
         self._deliveries: list[Delivery] = []
+        self._socket_tickets: dict[str, float] = {}
+        self._envelopes: dict[str, tuple[SocketEnvelope, float]] = {}
+        self._socket_acks: list[SocketAck] = []
+        self._socket_messages: list[tuple[str, str]] = []
+        self._pongs: list[tuple[str, bytes]] = []
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> str:
@@ -637,6 +701,7 @@ class SlackStandIn:
             server = _Server((self._host, self._port), _Handler)
             server.standin = self
             self._server = server
+            self._accepting_sockets = True
             self._thread = threading.Thread(
                 target=server.serve_forever,
                 kwargs={"poll_interval": 0.05},
@@ -647,9 +712,17 @@ class SlackStandIn:
             return self.base_url
 
     def stop(self) -> None:
+        """Close Socket Mode connections (close frame 1001, as a server going away), then stop
+        serving."""
+        with self._lock:
+            self._accepting_sockets = False  # an auto-reconnecting client must not come back
+        self.close_sockets(1001, "going away")
         with self._lock:
             server, thread = self._server, self._thread
             self._server = self._thread = None
+            workers, self._socket_threads = self._socket_threads, []
+        for worker in workers:
+            worker.join(timeout=5)
         if server is not None:
             server.shutdown()
             server.server_close()
@@ -900,8 +973,11 @@ class SlackStandIn:
                     raise SlackError("unknown_method", req_method=method)
                 if not token:
                     raise SlackError("not_authed")
-                if token != self.bot_token:
-                    raise SlackError("invalid_auth")
+                expected = self.app_token if method in _APP_LEVEL_METHODS else self.bot_token
+                if token != expected:
+                    # Slack tells a valid token of the wrong kind from an unknown one.
+                    known = token in (self.app_token, self.bot_token)
+                    raise SlackError("not_allowed_token_type" if known else "invalid_auth")
                 fault = self._take_fault(method)
                 if fault is not None:
                     injected = True
@@ -1249,6 +1325,15 @@ class SlackStandIn:
             "bot_id": self.bot_id,
             "is_enterprise_install": False,
         }
+
+    def _api_apps_connections_open(
+        self, args: dict[str, Any], warnings: list[str]
+    ) -> dict[str, Any]:
+        if self._server is None or not self._accepting_sockets:
+            raise SlackError("internal_error", status=500)
+        ticket = secrets.token_hex(16)
+        self._socket_tickets[ticket] = time.monotonic()
+        return {"url": f"ws://{self._host}:{self._server.server_port}/socket/{ticket}"}
 
     def _api_chat_postMessage(self, args: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
         cid = self._postable(args["channel"])
@@ -1651,23 +1736,8 @@ class SlackStandIn:
     ) -> tuple[int, str]:
         """POST a slash command to the app, form-encoded and signed like Slack. A JSON ack body
         is treated as Slack treats it (an ephemeral or in-channel response)."""
-        with self._lock:
-            response_url = self._new_response_url("command", channel_id, user_id, None, True)
-            payload = {
-                "token": self.verification_token,
-                "team_id": self.team_id,
-                "team_domain": self.team_domain,
-                "channel_id": channel_id,
-                "channel_name": self._channel_name(channel_id),
-                "user_id": user_id,
-                "user_name": self._user_payload(user_id)["username"],
-                "command": command,
-                "text": text,
-                "api_app_id": self.app_id,
-                "is_enterprise_install": "false",
-                "response_url": response_url,
-                "trigger_id": self._new_trigger(),
-            }
+        payload = self._slash_payload(command, text, user_id, channel_id)
+        response_url = payload["response_url"]
         body = urllib.parse.urlencode(payload)
         status, answer = self._deliver(
             bot_url,
@@ -1681,6 +1751,28 @@ class SlackStandIn:
         if status == 200 and answer.strip():
             self._record_ack(response_url, answer)
         return status, answer
+
+    def _slash_payload(
+        self, command: str, text: str, user_id: str, channel_id: str
+    ) -> dict[str, str]:
+        """A slash command's fields, as Slack form-encodes them (and puts them in an envelope's
+        ``payload`` in Socket Mode)."""
+        with self._lock:
+            return {
+                "token": self.verification_token,
+                "team_id": self.team_id,
+                "team_domain": self.team_domain,
+                "channel_id": channel_id,
+                "channel_name": self._channel_name(channel_id),
+                "user_id": user_id,
+                "user_name": self._user_payload(user_id)["username"],
+                "command": command,
+                "text": text,
+                "api_app_id": self.app_id,
+                "is_enterprise_install": "false",
+                "response_url": self._new_response_url("command", channel_id, user_id, None, True),
+                "trigger_id": self._new_trigger(),
+            }
 
     def _record_ack(self, response_url: str, answer: str) -> None:
         url_id = response_url.split("/response/", 1)[1]
@@ -1737,6 +1829,26 @@ class SlackStandIn:
         signing: Signing,
         timeout: float,
     ) -> tuple[int, str]:
+        payload = self._block_action_payload(cid, msg, block_id, action, user_id)
+        body = urllib.parse.urlencode({"payload": json.dumps(payload)})
+        return self._deliver(
+            bot_url,
+            "block_actions",
+            payload,
+            body,
+            "application/x-www-form-urlencoded",
+            signing,
+            timeout,
+        )
+
+    def _block_action_payload(
+        self,
+        cid: str,
+        msg: dict[str, Any],
+        block_id: str | None,
+        action: dict[str, Any],
+        user_id: str,
+    ) -> dict[str, Any]:
         with self._lock:
             ts = msg["ts"]
             container: dict[str, Any] = {
@@ -1764,7 +1876,7 @@ class SlackStandIn:
                     selected: action.get(selected),
                 }
             public_msg = {k: v for k, v in msg.items() if k != "replies"}
-            payload = {
+            return {
                 "type": "block_actions",
                 "user": self._user_payload(user_id),
                 "api_app_id": self.app_id,
@@ -1780,16 +1892,6 @@ class SlackStandIn:
                 "response_url": self._new_response_url("block_actions", cid, user_id, ts, False),
                 "actions": [action],
             }
-        body = urllib.parse.urlencode({"payload": json.dumps(payload)})
-        return self._deliver(
-            bot_url,
-            "block_actions",
-            payload,
-            body,
-            "application/x-www-form-urlencoded",
-            signing,
-            timeout,
-        )
 
     def _action_base(self, element: dict[str, Any], block_id: str | None) -> dict[str, Any]:
         return {
@@ -1813,6 +1915,14 @@ class SlackStandIn:
     ) -> tuple[int, str]:
         """Click the button ``action_id`` of the stored message ``ts`` (the ``block_actions``
         payload carries the message as it is now). ``value`` defaults to the button's."""
+        cid, msg, block_id, action = self._button_action(channel, ts, action_id, value)
+        return self._send_block_action(
+            bot_url, cid, msg, block_id, action, user_id, signing, timeout
+        )
+
+    def _button_action(
+        self, channel: str, ts: str, action_id: str, value: str | None
+    ) -> tuple[str, dict[str, Any], str | None, dict[str, Any]]:
         cid, msg, block_id, element = self._element_in_message(channel, ts, action_id, ("button",))
         action = self._action_base(element, block_id)
         action["text"] = element.get("text")
@@ -1821,9 +1931,7 @@ class SlackStandIn:
         chosen = value if value is not None else element.get("value")
         if chosen is not None:
             action["value"] = chosen
-        return self._send_block_action(
-            bot_url, cid, msg, block_id, action, user_id, signing, timeout
-        )
+        return cid, msg, block_id, action
 
     def select_option(
         self,
@@ -1885,6 +1993,12 @@ class SlackStandIn:
         """POST an Events API request. ``{"type": "url_verification", "challenge": ...}`` goes
         as is; any other event is wrapped in Slack's ``event_callback`` envelope (an
         ``app_home_opened`` event gets its ``channel`` and current ``view`` filled in)."""
+        kind, payload = self._event_payload(event)
+        return self._deliver(
+            bot_url, kind, payload, json.dumps(payload), "application/json", signing, timeout
+        )
+
+    def _event_payload(self, event: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         with self._lock:
             now = time.time()
             if event.get("type") == "url_verification":
@@ -1926,9 +2040,7 @@ class SlackStandIn:
                     "event_context": "4-" + secrets.token_urlsafe(16),
                 }
                 kind = "event"
-        return self._deliver(
-            bot_url, kind, payload, json.dumps(payload), "application/json", signing, timeout
-        )
+            return kind, payload
 
     def open_app_home(
         self, bot_url: str, user_id: str = "U1", *, signing: Signing = "valid"
@@ -1937,6 +2049,231 @@ class SlackStandIn:
         return self.send_event(
             bot_url, {"type": "app_home_opened", "user": user_id, "tab": "home"}, signing=signing
         )
+
+    # ------------------------------------------------------------------ Socket Mode
+    @property
+    def socket_connections(self) -> list[str]:
+        """Ids of the open Socket Mode connections, oldest first."""
+        with self._lock:
+            return list(self._sockets)
+
+    @property
+    def socket_envelopes(self) -> list[SocketEnvelope]:
+        """Every envelope pushed to the app, oldest first."""
+        with self._lock:
+            return [envelope for envelope, _ in self._envelopes.values()]
+
+    @property
+    def socket_acks(self) -> list[SocketAck]:
+        """Every ack the app sent, in arrival order (``wait_for`` on it)."""
+        with self._lock:
+            return list(self._socket_acks)
+
+    def socket_ack(self, envelope_id: str) -> SocketAck | None:
+        """The app's first ack of ``envelope_id``; ``None`` while it has not acked."""
+        with self._lock:
+            return next((a for a in self._socket_acks if a.envelope_id == envelope_id), None)
+
+    @property
+    def socket_pongs(self) -> list[tuple[str, bytes]]:
+        """(connection, payload) of every pong the app sent."""
+        with self._lock:
+            return list(self._pongs)
+
+    def socket_slash_command(
+        self,
+        text: str = "top",
+        user_id: str = "U1",
+        channel_id: str = "C0ALERTS",
+        *,
+        command: str = "/triage",
+        connection: str | None = None,
+    ) -> str:
+        """Push a slash command (``type: slash_commands``) over Socket Mode; returns the
+        envelope id. A payload in the ack is treated as an HTTP ack body is."""
+        payload = self._slash_payload(command, text, user_id, channel_id)
+        return self._send_envelope("slash_commands", payload, True, connection)
+
+    def socket_click_button(
+        self,
+        channel: str,
+        ts: str,
+        action_id: str,
+        value: str | None = None,
+        user_id: str = "U1",
+        *,
+        connection: str | None = None,
+    ) -> str:
+        """Click a button as :meth:`click_button` does, over Socket Mode (``type:
+        interactive``, the ``block_actions`` payload); returns the envelope id."""
+        cid, msg, block_id, action = self._button_action(channel, ts, action_id, value)
+        payload = self._block_action_payload(cid, msg, block_id, action, user_id)
+        return self._send_envelope("interactive", payload, False, connection)
+
+    def socket_event(self, event: dict[str, Any], *, connection: str | None = None) -> str:
+        """Push an Events API event (``type: events_api``, the ``event_callback`` payload of
+        :meth:`send_event`); returns the envelope id."""
+        kind, payload = self._event_payload(event)
+        if kind != "event":
+            raise ValueError("url_verification does not exist in Socket Mode")
+        return self._send_envelope("events_api", payload, False, connection)
+
+    def socket_ping(self, payload: bytes = b"", *, connection: str | None = None) -> None:
+        """Send a ping frame; the app's pong shows in ``socket_pongs``."""
+        self._pick_socket(connection).send(_WebSocket.PING, payload)
+
+    def socket_disconnect(
+        self, reason: str = "refresh_requested", *, connection: str | None = None
+    ) -> None:
+        """Send Slack's ``disconnect`` message (a client then opens a new connection and drops
+        this one)."""
+        message = {
+            "type": "disconnect",
+            "reason": reason,
+            "debug_info": {"host": "applink-standin"},
+        }
+        self._pick_socket(connection).send_text(json.dumps(message))
+
+    def close_sockets(self, code: int = 1000, reason: str = "", timeout: float = 2.0) -> None:
+        """Close every Socket Mode connection: a close frame, then, if the client has not gone
+        within ``timeout`` seconds, the TCP connection."""
+        with self._lock:
+            sockets = list(self._sockets.values())
+        for ws in sockets:
+            ws.close(code, reason)
+        deadline = time.monotonic() + timeout
+        for ws in sockets:
+            if ws.thread is not None:
+                ws.thread.join(timeout=max(0.0, deadline - time.monotonic()))
+            ws.shutdown()
+
+    def _pick_socket(self, connection: str | None) -> _WebSocket:
+        with self._lock:
+            if connection is not None:
+                if connection not in self._sockets:
+                    raise LookupError(f"no open Socket Mode connection {connection!r}")
+                return self._sockets[connection]
+            if not self._sockets:
+                raise LookupError("no Socket Mode connection: the app has not connected")
+            return list(self._sockets.values())[-1]
+
+    def _send_envelope(
+        self,
+        kind: str,
+        payload: dict[str, Any],
+        accepts_response_payload: bool,
+        connection: str | None,
+    ) -> str:
+        ws = self._pick_socket(connection)
+        envelope_id = str(uuid.uuid4())
+        message: dict[str, Any] = {
+            "envelope_id": envelope_id,
+            "payload": payload,
+            "type": kind,
+            "accepts_response_payload": accepts_response_payload,
+        }
+        if kind == "events_api":
+            message.update(retry_attempt=0, retry_reason="")
+        with self._lock:
+            record = SocketEnvelope(
+                envelope_id, kind, payload, ws.id, accepts_response_payload, time.time()
+            )
+            self._envelopes[envelope_id] = (record, time.monotonic())
+        if not ws.send_text(json.dumps(message)):
+            raise ConnectionError(f"Socket Mode connection {ws.id} is closed")
+        return envelope_id
+
+    def take_socket_ticket(self, ticket: str) -> bool:
+        """Whether ``ticket`` (from ``apps.connections.open``) may connect; each is used once."""
+        with self._lock:
+            issued = self._socket_tickets.pop(ticket, None)
+            return (
+                self._accepting_sockets
+                and issued is not None
+                and time.monotonic() - issued < SOCKET_TICKET_TTL_SECONDS
+            )
+
+    def run_socket(self, ws: _WebSocket) -> None:
+        """Serve one Socket Mode connection until it closes (on the server's handler thread):
+        ``hello``, then answer pings, record pongs and acks, and answer a close."""
+        ws.thread = threading.current_thread()
+        with self._lock:
+            self._sockets[ws.id] = ws
+            self._socket_threads = [t for t in self._socket_threads if t.is_alive()]
+            self._socket_threads.append(ws.thread)
+            hello = {
+                "type": "hello",
+                "num_connections": len(self._sockets),
+                "debug_info": {
+                    "host": "applink-standin",
+                    "build_number": 1,
+                    "approximate_connection_time": 18060,
+                },
+                "connection_info": {"app_id": self.app_id},
+            }
+        try:
+            ws.send_text(json.dumps(hello))
+            while True:
+                message = ws.receive()
+                if message is None:
+                    break
+                opcode, data = message
+                if opcode == _WebSocket.PING:
+                    ws.send(_WebSocket.PONG, data)
+                elif opcode == _WebSocket.PONG:
+                    with self._lock:
+                        self._pongs.append((ws.id, data))
+                elif opcode == _WebSocket.CLOSE:
+                    code = struct.unpack("!H", data[:2])[0] if len(data) >= 2 else 1000
+                    ws.close(code)  # echo it, unless this was the answer to ours
+                    break
+                elif opcode == _WebSocket.TEXT:
+                    try:
+                        text = data.decode("utf-8")
+                    except UnicodeDecodeError as e:
+                        raise _ProtocolError(1007, "invalid UTF-8") from e
+                    self._on_socket_text(ws, text)
+                else:
+                    raise _ProtocolError(1003, "binary frames are not accepted")
+        except _ProtocolError as e:
+            ws.close(e.code, e.reason)
+        finally:
+            ws.shutdown()
+            with self._lock:
+                self._sockets.pop(ws.id, None)
+
+    def _on_socket_text(self, ws: _WebSocket, text: str) -> None:
+        try:
+            message = json.loads(text)
+        except ValueError:
+            return  # Slack ignores what it cannot parse
+        if not isinstance(message, dict) or not message.get("envelope_id"):
+            return
+        envelope_id = str(message["envelope_id"])
+        payload = message.get("payload")
+        with self._lock:
+            found = self._envelopes.get(envelope_id)
+            envelope = found[0] if found else None
+            seconds = time.monotonic() - found[1] if found else 0.0
+            self._socket_acks.append(
+                SocketAck(
+                    envelope_id,
+                    envelope.type if envelope else "",
+                    payload if isinstance(payload, dict) else None,
+                    seconds,
+                    ws.id,
+                )
+            )
+            first = sum(a.envelope_id == envelope_id for a in self._socket_acks) == 1
+        if (
+            first
+            and envelope is not None
+            and envelope.accepts_response_payload
+            and isinstance(payload, dict)
+            and payload
+        ):
+            # Like an HTTP slash command's ack body: an ephemeral or in-channel response.
+            self._record_ack(envelope.payload["response_url"], json.dumps(payload))
 
 
 # --------------------------------------------------------------------------- HTTP plumbing
@@ -1956,7 +2293,39 @@ class _Handler(BaseHTTPRequestHandler):
         return
 
     def do_GET(self) -> None:
-        self._handle("GET")
+        if self.path.startswith("/socket/"):
+            self._websocket()
+        else:
+            self._handle("GET")
+
+    def _websocket(self) -> None:
+        """The RFC 6455 opening handshake, then the connection belongs to the stand-in."""
+        standin = self.server.standin
+        ticket = self.path[len("/socket/") :].partition("?")[0]
+        key = self.headers.get("Sec-WebSocket-Key") or ""
+        problem = _handshake_problem(
+            self.headers.get("Upgrade") or "",
+            self.headers.get("Connection") or "",
+            self.headers.get("Sec-WebSocket-Version") or "",
+            key,
+        )
+        if problem:
+            self._send(400, problem, "text/plain", {"Sec-WebSocket-Version": "13"})
+            return
+        if not standin.take_socket_ticket(ticket):
+            self._send(401, "invalid or expired ticket", "text/plain", {})
+            return
+        accept = base64.b64encode(hashlib.sha1((key + _WS_GUID).encode()).digest()).decode()
+        self.close_connection = True
+        self.connection.sendall(
+            (
+                "HTTP/1.1 101 Switching Protocols\r\n"
+                "Upgrade: websocket\r\n"
+                "Connection: Upgrade\r\n"
+                f"Sec-WebSocket-Accept: {accept}\r\n\r\n"
+            ).encode()
+        )
+        standin.run_socket(_WebSocket(f"WS{secrets.token_hex(4)}", self.connection, self.rfile))
 
     def do_POST(self) -> None:
         self._handle("POST")
@@ -1994,3 +2363,143 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(k, v)
         self.end_headers()
         self.wfile.write(data)
+
+
+# --------------------------------------------------------------------------- websocket
+
+
+def _handshake_problem(upgrade: str, connection: str, version: str, key: str) -> str | None:
+    """Why an opening handshake is refused (RFC 6455, 4.2.1), or ``None``."""
+    if upgrade.strip().lower() != "websocket":
+        return "Upgrade: websocket expected"
+    if "upgrade" not in [t.strip().lower() for t in connection.split(",")]:
+        return "Connection: Upgrade expected"
+    if version.strip() != "13":
+        return "Sec-WebSocket-Version: 13 expected"
+    try:
+        if len(base64.b64decode(key, validate=True)) != 16:
+            return "Sec-WebSocket-Key must be 16 random bytes, base64-encoded"
+    except ValueError:
+        return "Sec-WebSocket-Key is not base64"
+    return None
+
+
+class _ProtocolError(Exception):
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+class _WebSocket:
+    """The server end of one websocket: unmasked frames out, masked frames in (RFC 6455, 5)."""
+
+    CONTINUATION, TEXT, BINARY, CLOSE, PING, PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
+    MAX_MESSAGE = 16 * 1024 * 1024
+
+    def __init__(self, conn_id: str, sock: socket.socket, rfile: io.BufferedIOBase) -> None:
+        self.id = conn_id
+        self._sock = sock
+        self._rfile = rfile
+        self._send_lock = threading.Lock()
+        self._fragments: list[bytes] = []
+        self._first_opcode: int | None = None
+        self.close_sent = False
+        self.thread: threading.Thread | None = None
+
+    # sending ---------------------------------------------------------------
+    def send(self, opcode: int, data: bytes) -> bool:
+        """Send one frame; False when the connection is closing or gone."""
+        n = len(data)
+        if n < 126:
+            header = struct.pack("!BB", 0x80 | opcode, n)
+        elif n < 1 << 16:
+            header = struct.pack("!BBH", 0x80 | opcode, 126, n)
+        else:
+            header = struct.pack("!BBQ", 0x80 | opcode, 127, n)
+        with self._send_lock:
+            if self.close_sent:
+                return False
+            try:
+                self._sock.sendall(header + data)
+            except OSError:
+                return False
+            if opcode == self.CLOSE:
+                self.close_sent = True
+        return True
+
+    def send_text(self, text: str) -> bool:
+        return self.send(self.TEXT, text.encode("utf-8"))
+
+    def close(self, code: int = 1000, reason: str = "") -> None:
+        """Send a close frame (once); the reader ends when the client answers or goes."""
+        self.send(self.CLOSE, struct.pack("!H", code) + reason.encode("utf-8")[:123])
+
+    def shutdown(self) -> None:
+        with contextlib.suppress(OSError):
+            self._sock.shutdown(socket.SHUT_RDWR)
+
+    # receiving -------------------------------------------------------------
+    def _read(self, n: int) -> bytes | None:
+        try:
+            data = self._rfile.read(n)
+        except (OSError, ValueError):
+            return None
+        return data if len(data) == n else None
+
+    def _frame(self) -> tuple[bool, int, bytes] | None:
+        head = self._read(2)
+        if head is None:
+            return None
+        b1, b2 = head
+        fin, opcode, length = bool(b1 & 0x80), b1 & 0x0F, b2 & 0x7F
+        if b1 & 0x70:
+            raise _ProtocolError(1002, "reserved bits set without an extension")
+        if not b2 & 0x80:
+            raise _ProtocolError(1002, "client frames must be masked")
+        if length >= 126:
+            ext = self._read(2 if length == 126 else 8)
+            if ext is None:
+                return None
+            length = struct.unpack("!H" if length == 126 else "!Q", ext)[0]
+        if opcode >= 0x8 and (length > 125 or not fin):
+            raise _ProtocolError(1002, "control frames are at most 125 bytes, unfragmented")
+        if length > self.MAX_MESSAGE:
+            raise _ProtocolError(1009, "message too big")
+        mask = self._read(4)
+        data = self._read(length) if length else b""
+        if mask is None or data is None:
+            return None
+        if length:
+            key = (mask * (length // 4 + 1))[:length]
+            data = (int.from_bytes(data, "big") ^ int.from_bytes(key, "big")).to_bytes(
+                length, "big"
+            )
+        return fin, opcode, data
+
+    def receive(self) -> tuple[int, bytes] | None:
+        """The next whole message or control frame (control frames may arrive between the
+        fragments of a message); ``None`` when the connection is gone."""
+        while True:
+            frame = self._frame()
+            if frame is None:
+                return None
+            fin, opcode, data = frame
+            if opcode in (self.CLOSE, self.PING, self.PONG):
+                return opcode, data
+            if opcode == self.CONTINUATION:
+                if self._first_opcode is None:
+                    raise _ProtocolError(1002, "continuation frame without a message")
+            elif opcode in (self.TEXT, self.BINARY):
+                if self._first_opcode is not None:
+                    raise _ProtocolError(1002, "new message inside a fragmented one")
+                self._first_opcode = opcode
+            else:
+                raise _ProtocolError(1002, f"unknown opcode {opcode:#x}")
+            self._fragments.append(data)
+            if sum(len(f) for f in self._fragments) > self.MAX_MESSAGE:
+                raise _ProtocolError(1009, "message too big")
+            if fin:
+                first, message = self._first_opcode, b"".join(self._fragments)
+                self._first_opcode, self._fragments = None, []
+                return first, message
