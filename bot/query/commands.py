@@ -68,28 +68,22 @@ def _window_and_service(args: list[str], loc: str) -> tuple[str, str | None] | R
     return window, service
 
 
-def _top(deps: Deps, args: list[str], user: str, channel: str) -> Reply:
+def _windowed(kind: str, deps: Deps, args: list[str], user: str, channel: str) -> Reply:
+    """`top` and `stats`: [service] [1h|24h|7d]."""
     parsed = _window_and_service(args, deps.locale)
     if isinstance(parsed, Reply):
         return parsed
     window, service = parsed
-    rows = deps.history.top(deps.clock(), window, service)
-    return Reply(
-        t("query.top_header", deps.locale, scope=service or "*", window=window),
-        qb.top_blocks(rows, deps.locale, window, service),
-    )
-
-
-def _stats(deps: Deps, args: list[str], user: str, channel: str) -> Reply:
-    parsed = _window_and_service(args, deps.locale)
-    if isinstance(parsed, Reply):
-        return parsed
-    window, service = parsed
-    rows = deps.history.stats(deps.clock(), window, service)
-    return Reply(
-        t("query.stats_header", deps.locale, scope=service or "*", window=window),
-        qb.stats_blocks(rows, deps.locale, window, service),
-    )
+    if kind == "top":
+        blocks = qb.top_blocks(
+            deps.history.top(deps.clock(), window, service), deps.locale, window, service
+        )
+    else:
+        blocks = qb.stats_blocks(
+            deps.history.stats(deps.clock(), window, service), deps.locale, window, service
+        )
+    header = t(f"query.{kind}_header", deps.locale, scope=service or "*", window=window)
+    return Reply(header, blocks)
 
 
 def _search(deps: Deps, args: list[str], user: str, channel: str) -> Reply:
@@ -192,8 +186,8 @@ def _subscriptions(deps: Deps, args: list[str], user: str, channel: str) -> Repl
 
 
 _COMMANDS = {
-    "top": _top,
-    "stats": _stats,
+    "top": functools.partial(_windowed, "top"),
+    "stats": functools.partial(_windowed, "stats"),
     "search": _search,
     "show": _show,
     "subscribe": _subscribe,

@@ -21,11 +21,12 @@ import threading
 from collections.abc import Callable
 from concurrent import futures
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any
 
 import grpc
 from google.cloud.errorreporting_v1beta1.types import common, error_group_service
+
+from bot.sandbox.service import LocalService
 
 _ErrorGroup = common.ErrorGroup.pb()
 _TrackingIssue = common.TrackingIssue.pb()
@@ -149,7 +150,7 @@ def _unary(method: Callable[[Any], Any], request_type: Any) -> grpc.RpcMethodHan
     )
 
 
-class ErrorReportingStandIn:
+class ErrorReportingStandIn(LocalService):
     """The stand-in server. `start()` returns the "host:port" to point clients at; usable as a
     context manager. Methods it does not implement answer UNIMPLEMENTED."""
 
@@ -190,19 +191,6 @@ class ErrorReportingStandIn:
         server, self._server, self._host = self._server, None, None
         if server is not None:
             server.stop(grace).wait()
-
-    def __enter__(self) -> ErrorReportingStandIn:
-        if self._host is None:
-            self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # ---- groups (the console side) ----------------------------------------------------------
 

@@ -18,10 +18,11 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from types import TracebackType
 
 import grpc
 from google.pubsub_v1.types import pubsub
+
+from bot.sandbox.service import LocalService
 
 _EMULATOR_SCRIPT = Path("platform/pubsub-emulator/bin/cloud-pubsub-emulator")
 _SDK_ROOTS = (
@@ -90,7 +91,7 @@ def _answers(target: str, timeout: float) -> bool:
         return True
 
 
-class PubSubEmulator:
+class PubSubEmulator(LocalService):
     """One emulator process. Usable as a context manager; ``host`` is "host:port"."""
 
     def __init__(
@@ -199,19 +200,6 @@ class PubSubEmulator:
         workdir, self._workdir = self._workdir, None
         if workdir is not None:
             shutil.rmtree(workdir, ignore_errors=True)
-
-    def __enter__(self) -> PubSubEmulator:
-        if self._host is None:
-            self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def _kill_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:

@@ -37,12 +37,13 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent import futures
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any
 
 import grpc
 from google.protobuf import duration_pb2, empty_pb2, timestamp_pb2
 from google.pubsub_v1.types import pubsub
+
+from bot.sandbox.service import LocalService
 
 # Raw protobuf classes: much cheaper than the proto-plus wrappers on the hot path.
 _Topic = pubsub.Topic.pb()
@@ -596,7 +597,7 @@ def _generic_handlers(servicer: _Servicer) -> list[grpc.GenericRpcHandler]:
     ]
 
 
-class PubSubStandIn:
+class PubSubStandIn(LocalService):
     """The stand-in server. ``start()`` returns the "host:port" to point clients at.
 
     Usable as a context manager (``with PubSubStandIn() as standin: standin.host``).
@@ -654,16 +655,3 @@ class PubSubStandIn:
             broker.close()
         if server is not None:
             server.stop(grace).wait()
-
-    def __enter__(self) -> PubSubStandIn:
-        if self._host is None:
-            self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
