@@ -48,18 +48,30 @@ def group_line(g: Group, loc: str, count: int | None = None, trend: str = "") ->
     )
 
 
+def _listing(
+    header: str, lines: Sequence[str], empty: str, per_section: int = 10
+) -> list[dict[str, Any]]:
+    """A header, then the lines in sections short enough for Block Kit (or `empty`)."""
+    blocks = [_header(header)]
+    if not lines:
+        blocks.append(_section(empty))
+    for i in range(0, len(lines), per_section):
+        blocks.append(_section("\n".join(lines[i : i + per_section])))
+    return blocks
+
+
 def top_blocks(
     rows: Sequence[Ranked], loc: str, window: str, service: str | None
 ) -> list[dict[str, Any]]:
     scope = escape(service) if service else t("query.all_services", loc)
-    blocks = [_header(t("query.top_header", loc, scope=scope, window=window))]
-    if not rows:
-        blocks.append(_section(t("query.nothing", loc, window=window)))
-        return blocks
     lines = [group_line(r.group, loc, r.count, _trend(r.count, r.previous)) for r in rows]
-    for i in range(0, len(lines), 10):  # sections stay under 3000 characters
-        blocks.append(_section("\n".join(lines[i : i + 10])))
-    blocks.append(_context(t("query.top_hint", loc)))
+    blocks = _listing(
+        t("query.top_header", loc, scope=scope, window=window),
+        lines,
+        t("query.nothing", loc, window=window),
+    )
+    if rows:
+        blocks.append(_context(t("query.top_hint", loc)))
     return blocks
 
 
@@ -111,10 +123,6 @@ def stats_blocks(
     rows: Sequence[ServiceStats], loc: str, window: str, service: str | None
 ) -> list[dict[str, Any]]:
     scope = escape(service) if service else t("query.all_services", loc)
-    blocks = [_header(t("query.stats_header", loc, scope=scope, window=window))]
-    if not rows:
-        blocks.append(_section(t("query.nothing", loc, window=window)))
-        return blocks
     lines = [
         t(
             "query.stats_line",
@@ -126,20 +134,20 @@ def stats_blocks(
         )
         for r in rows[:40]
     ]
-    for i in range(0, len(lines), 20):
-        blocks.append(_section("\n".join(lines[i : i + 20])))
-    return blocks
+    return _listing(
+        t("query.stats_header", loc, scope=scope, window=window),
+        lines,
+        t("query.nothing", loc, window=window),
+        per_section=20,
+    )
 
 
 def search_blocks(groups: Sequence[Group], loc: str, text: str) -> list[dict[str, Any]]:
-    blocks = [_header(t("query.search_header", loc, text=cut(text, 60)))]
-    if not groups:
-        blocks.append(_section(t("query.search_none", loc, text=escape(text))))
-        return blocks
-    lines = [group_line(g, loc) for g in groups]
-    for i in range(0, len(lines), 10):
-        blocks.append(_section("\n".join(lines[i : i + 10])))
-    return blocks
+    return _listing(
+        t("query.search_header", loc, text=cut(text, 60)),
+        [group_line(g, loc) for g in groups],
+        t("query.search_none", loc, text=escape(text)),
+    )
 
 
 def subscriptions_blocks(

@@ -9,11 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.app import Runtime, build, start_http
-from bot.config import load_settings
+from bot.app import Runtime
 from bot.sandbox.slack_standin import SlackStandIn
 from bot.sandbox.traffic import BUGS, entry
-from tests.conftest import free_port
+from tests.botrig import running_bot
 
 SECRET = "e2e-signing-secret-0123"
 
@@ -31,28 +30,20 @@ def bot(
     topic, sub = pubsub_backend.create_topic_and_subscription(
         pubsub_backend.unique_name("logs"), pubsub_backend.unique_name("bot")
     )
-    settings = load_settings(
-        slack_bot_token="xoxb-e2e",
-        slack_signing_secret=SECRET,
-        slack_api_url=slack.api_url,
-        redis_url=redis_url,
-        redis_prefix=key_prefix,
+    with running_bot(
+        slack,
+        redis_url,
+        key_prefix,
+        with_puller=True,
         pubsub_subscription=sub,
         pubsub_emulator_host=pubsub_backend.host,
-        default_channel="C0ALERTS",
         update_interval_s=0.2,
         pullers=2,
-    )
-    rt = build(settings, pull_timeout=1.0)
-    port = free_port()
-    server = start_http(rt, "127.0.0.1", port)
-    assert rt.puller is not None
-    rt.puller.start()
-    rt.notifier.start(interval=0.05)
-    yield rt, f"http://127.0.0.1:{port}/slack/events", (pubsub_backend, topic)
-    rt.puller.stop()
-    rt.notifier.stop()
-    server.shutdown()
+    ) as (rt, url):
+        assert rt.puller is not None
+        rt.puller.start()
+        rt.notifier.start(interval=0.05)
+        yield rt, url, (pubsub_backend, topic)
 
 
 def _count_in(message: dict) -> str:
