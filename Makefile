@@ -2,14 +2,14 @@
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml sandbox/pyproject.toml | cksum | cut -d' ' -f1)
 
 .PHONY: test demo lint format bench bench-history faults clean chromium
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml sandbox/pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV) || { echo "could not create a virtualenv: install python3.11-venv (apt-get install python3-venv)"; exit 1; }
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -e '.[dev]' -e ./sandbox
 	@rm -f $(VENV)/.installed-*
 	@touch $(STAMP)
 

@@ -3,7 +3,7 @@
 Each scenario runs bot replicas as subprocesses (`triage-bot serve`) against its own
 redis-server (loopback port, temp dir), Google's Pub/Sub emulator when installed (else the
 in-process stand-in), and a Slack stand-in in this process; publishes LogEntry JSON from
-`bot/sandbox/traffic.py` with unique insertIds; injects a fault; then checks that
+`sandbox/triage_sandbox/traffic.py` with unique insertIds; injects a fault; then checks that
 
 * every published entry is counted exactly once (per group: Redis count == distinct insertIds
   published for it; the grouping is computed here with the bot's own fingerprinter), and
@@ -44,14 +44,14 @@ import redis
 from google.pubsub_v1 import PublisherClient, SubscriberClient
 from google.pubsub_v1.services.publisher.transports import PublisherGrpcTransport
 from google.pubsub_v1.services.subscriber.transports import SubscriberGrpcTransport
+from triage_sandbox.pubsub_emulator import PubSubEmulator, emulator_available
+from triage_sandbox.pubsub_standin import PubSubStandIn
+from triage_sandbox.slack_standin import ApiCall, SlackStandIn
+from triage_sandbox.traffic import BUGS, STORM_BUGS, Bug, entry
 
 from bot.grouping import make_fingerprinter
 from bot.ingest.logentry import parse_entry
 from bot.models import ErrorEvent
-from bot.sandbox.pubsub_emulator import PubSubEmulator, emulator_available
-from bot.sandbox.pubsub_standin import PubSubStandIn
-from bot.sandbox.slack_standin import ApiCall, SlackStandIn
-from bot.sandbox.traffic import BUGS, STORM_BUGS, Bug, entry
 from bot.store.keys import Keys
 
 ROOT = Path(__file__).resolve().parent.parent

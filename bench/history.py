@@ -20,8 +20,9 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from triage_sandbox.redis_server import redis_server
+
 from bot.models import ErrorEvent, Fingerprint
-from bot.sandbox.redis_server import redis_server
 from bot.store.history import History
 from bot.store.redis_store import RedisStore
 

@@ -29,9 +29,10 @@ from google.pubsub_v1.services.subscriber.transports import SubscriberGrpcTransp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from triage_sandbox.pubsub_emulator import PubSubEmulator
+
 from bench.pubsub_bare import streaming_rate
 from bot.ingest.pull import Pipeline, Puller
-from bot.sandbox.pubsub_emulator import PubSubEmulator
 from bot.store.redis_store import RedisStore
 
 PROJECT = "triage-bench"

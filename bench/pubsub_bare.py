@@ -29,9 +29,8 @@ from google.cloud import pubsub_v1
 from google.pubsub_v1 import PublisherClient as GapicPublisherClient
 from google.pubsub_v1.services.publisher.transports import PublisherGrpcTransport
 from google.pubsub_v1.services.subscriber.transports import SubscriberGrpcTransport
-
-from bot.sandbox.pubsub_emulator import PubSubEmulator
-from bot.sandbox.pubsub_standin import PubSubStandIn
+from triage_sandbox.pubsub_emulator import PubSubEmulator
+from triage_sandbox.pubsub_standin import PubSubStandIn
 
 PROJECT = "triage-bench"
 PUBLISH_BATCH = 1000

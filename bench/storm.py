@@ -24,12 +24,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import redis
+from triage_sandbox.slack_standin import SlackStandIn
 
 from bot.ingest.pull import BatchPolicy, Pipeline
 from bot.metrics import METRICS
 from bot.notify.notifier import Notifier, Target
 from bot.notify.sender import Sender, make_client
-from bot.sandbox.slack_standin import SlackStandIn
 from bot.store.keys import NSHARDS
 from bot.store.redis_store import RedisStore
 

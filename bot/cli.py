@@ -24,7 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "check-config": ("bot.routing.config:cmd_check_config", "validate a routing config file"),
     "demo": (
-        "bot.sandbox.demo:cmd_demo",
+        "triage_sandbox.demo:cmd_demo",
         "run the bot locally against stand-ins with demo traffic",
     ),
 }
@@ -32,7 +32,16 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 def _load(target: str):  # type: ignore[no-untyped-def]
     mod_name, func = target.split(":")
-    return importlib.import_module(mod_name), func
+    try:
+        return importlib.import_module(mod_name), func
+    except ModuleNotFoundError as exc:
+        if exc.name != "triage_sandbox":
+            raise
+        # The stand-ins are a separate package, never in the production image.
+        raise SystemExit(
+            "triage-bot: the demo needs the local sandbox, which is not installed: "
+            "run it from a clone with 'make demo' (or pip install -e ./sandbox)"
+        ) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -6,9 +6,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from triage_sandbox.slack_standin import SlackStandIn
+
 from bot.app import Runtime, build, start_http
 from bot.config import load_settings
-from bot.sandbox.slack_standin import SlackStandIn
 from tests.conftest import free_port
 
 

@@ -9,8 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 import redis
-
-from bot.sandbox.redis_server import RedisStartError, ensure_redis
+from triage_sandbox.redis_server import RedisStartError, ensure_redis
 
 pytest_plugins = ["tests.pubsub_fixtures"]
 

@@ -4,7 +4,7 @@ Enable it from ``tests/conftest.py`` with ``pytest_plugins = ["tests.pubsub_fixt
 
 ``pubsub_backend`` is session-scoped and parametrized over the backends:
 
-* ``standin``: ``bot.sandbox.pubsub_standin.PubSubStandIn``, always present;
+* ``standin``: ``triage_sandbox.pubsub_standin.PubSubStandIn``, always present;
 * ``emulator``: Google's Pub/Sub emulator. When it is not installed the parameter is left
   out of the collection (not skipped), unless ``CI`` is set: in CI a missing emulator is
   collected and fails, like an emulator that is installed but does not start.
@@ -30,9 +30,8 @@ from google.cloud import pubsub_v1
 from google.pubsub_v1 import PublisherClient as GapicPublisherClient
 from google.pubsub_v1.services.publisher.transports import PublisherGrpcTransport
 from google.pubsub_v1.services.subscriber.transports import SubscriberGrpcTransport
-
-from bot.sandbox.pubsub_emulator import PubSubEmulator, emulator_available
-from bot.sandbox.pubsub_standin import PubSubStandIn
+from triage_sandbox.pubsub_emulator import PubSubEmulator, emulator_available
+from triage_sandbox.pubsub_standin import PubSubStandIn
 
 PROJECT = "triage-test"
 PUBLISH_BATCH = 1000  # the most messages one Publish call may carry

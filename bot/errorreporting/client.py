@@ -2,7 +2,7 @@
 
 `make_client(None)` is Google's endpoint with Application Default Credentials;
 `make_client("127.0.0.1:PORT")` is a plaintext gRPC channel without credentials (the local
-stand-in, `bot.sandbox.errorreporting_standin`). API errors come out as one typed exception,
+stand-in, `triage_sandbox.errorreporting_standin`). API errors come out as one typed exception,
 `ApiError`, that says whether trying again may help."""
 
 from __future__ import annotations

@@ -94,3 +94,24 @@ def test_dockerfile_parses_and_copies_existing_paths() -> None:
     assert users and users[-1] not in ("root", "0")
     assert '"triage-bot", "serve"' in df.content
     assert "PORT" in df.content
+
+
+def test_production_wheel_holds_no_stand_in(tmp_path: Path) -> None:
+    """The stand-ins (Slack, Pub/Sub, Error Reporting, demo traffic, UI) live in sandbox/, a
+    package of their own: the wheel the Docker image installs carries only bot/ and handlers/."""
+    import subprocess
+    import sys
+    import zipfile
+
+    cmd = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q"]
+    subprocess.run(
+        [*cmd, "-w", str(tmp_path), str(ROOT)],
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = tmp_path.glob("triage_bot-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    tops = {n.split("/", 1)[0] for n in names if not n.startswith("triage_bot-")}
+    assert tops == {"bot", "handlers"}
+    assert not [n for n in names if "sandbox" in n or "standin" in n or "stand_in" in n]
+    assert "bot/store/lua/record_batch.lua" in names

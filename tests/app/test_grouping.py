@@ -6,11 +6,12 @@ import json
 import random
 import time
 
+from triage_sandbox.traffic import BUGS, entry
+
 from bot.grouping import make_fingerprinter
 from bot.ingest.logentry import parse_entry
 from bot.models import ErrorEvent
 from bot.routing.config import parse_config
-from bot.sandbox.traffic import BUGS, entry
 
 BASE = "teams:\n  - name: sre\n    channel: C0ALERTS\ndefault_route:\n  team: sre\n"
 

@@ -9,9 +9,9 @@ import urllib.error
 import urllib.request
 
 import redis
+from triage_sandbox.slack_standin import SlackStandIn
+from triage_sandbox.traffic import BUGS, entry
 
-from bot.sandbox.slack_standin import SlackStandIn
-from bot.sandbox.traffic import BUGS, entry
 from tests.botrig import running_bot
 
 

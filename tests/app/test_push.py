@@ -17,10 +17,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from google.auth import crypt, jwt
+from triage_sandbox.traffic import BUGS, entry
 
 from bot.ingest.pull import Pipeline
 from bot.ingest.push import CertCache, PushVerifier, handle_push
-from bot.sandbox.traffic import BUGS, entry
 from bot.store.redis_store import RedisStore
 
 AUD = "https://triage.example.com/pubsub/push"

@@ -20,12 +20,12 @@ import pytest
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from triage_sandbox.slack_standin import SlackStandIn
+from triage_sandbox.traffic import BUGS, entry
 
 from bot.app import Runtime, build, connect_socket_mode
 from bot.config import load_settings
 from bot.notify.actions import Action
-from bot.sandbox.slack_standin import SlackStandIn
-from bot.sandbox.traffic import BUGS, entry
 
 SECRET = "socket-signing-secret-01"
 BOT_TOKEN = "xoxb-socket"

@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 from slack_sdk import WebClient
+from triage_sandbox.pubsub_standin import PubSubStandIn
+from triage_sandbox.slack_standin import SlackStandIn
+from triage_sandbox.traffic import BUGS, entry
 
 from bot.app import Runtime, build, start_http
 from bot.config import load_settings
-from bot.sandbox.pubsub_standin import PubSubStandIn
-from bot.sandbox.slack_standin import SlackStandIn
-from bot.sandbox.traffic import BUGS, entry
 from tests.conftest import free_port
 from tests.pubsub_fixtures import PubSubBackend
 

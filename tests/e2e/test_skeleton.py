@@ -8,10 +8,10 @@ import random
 from collections.abc import Iterator
 
 import pytest
+from triage_sandbox.slack_standin import SlackStandIn
+from triage_sandbox.traffic import BUGS, entry
 
 from bot.app import Runtime
-from bot.sandbox.slack_standin import SlackStandIn
-from bot.sandbox.traffic import BUGS, entry
 from tests.botrig import running_bot
 
 SECRET = "e2e-signing-secret-0123"

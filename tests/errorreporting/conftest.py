@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 from google.cloud.errorreporting_v1beta1 import ErrorGroupServiceClient
+from triage_sandbox.errorreporting_standin import ErrorReportingStandIn
 
 from bot.errorreporting import make_client
-from bot.sandbox.errorreporting_standin import ErrorReportingStandIn
 
 PROJECT = "triage-test"
 

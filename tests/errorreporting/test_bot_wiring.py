@@ -9,11 +9,11 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from triage_sandbox.errorreporting_standin import ErrorReportingStandIn
+from triage_sandbox.slack_standin import SlackStandIn
+from triage_sandbox.traffic import BUGS, entry
 
 from bot.app import Runtime
-from bot.sandbox.errorreporting_standin import ErrorReportingStandIn
-from bot.sandbox.slack_standin import SlackStandIn
-from bot.sandbox.traffic import BUGS, entry
 from tests.botrig import running_bot
 
 PROJECT = "demo-prod"

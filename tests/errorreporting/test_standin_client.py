@@ -13,9 +13,9 @@ from google.cloud.errorreporting_v1beta1 import (
     ErrorGroupServiceClient,
     ResolutionStatus,
 )
+from triage_sandbox.errorreporting_standin import ErrorReportingStandIn, Recorded
 
 from bot.errorreporting import ApiError, ErrorReportingApi, make_client
-from bot.sandbox.errorreporting_standin import ErrorReportingStandIn, Recorded
 from tests.conftest import free_port
 from tests.errorreporting.conftest import PROJECT
 

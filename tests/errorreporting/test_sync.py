@@ -12,9 +12,9 @@ import grpc
 import pytest
 import redis
 from google.cloud.errorreporting_v1beta1 import ErrorGroupServiceClient
+from triage_sandbox.errorreporting_standin import ErrorReportingStandIn
 
 from bot.errorreporting import ErrorReportingSync, SyncPolicy, make_client
-from bot.sandbox.errorreporting_standin import ErrorReportingStandIn
 from tests.conftest import free_port
 from tests.errorreporting.conftest import PROJECT, Clock
 

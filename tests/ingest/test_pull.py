@@ -7,11 +7,11 @@ import random
 import time
 
 import redis
+from triage_sandbox.traffic import BUGS, entry
 
 from bot.fingerprint import fingerprint
 from bot.ingest.pull import Pipeline, Puller
 from bot.models import ErrorEvent, Fingerprint
-from bot.sandbox.traffic import BUGS, entry
 from bot.store.redis_store import RedisStore
 
 

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 
 import pytest
 import redis
+from triage_sandbox.slack_standin import ApiCall, SlackStandIn
 
 from bot.models import ErrorEvent, Fingerprint
 from bot.notify.notifier import Notifier, Router, Target
 from bot.notify.sender import Sender, make_client
-from bot.sandbox.slack_standin import ApiCall, SlackStandIn
 from bot.store.redis_store import RedisStore
 
 SECRET = "notify-signing-secret-0123"

@@ -8,12 +8,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
+from triage_sandbox.slack_standin import ApiCall, SlackStandIn
 
 from bot.app import Runtime, build, start_http
 from bot.config import load_settings
 from bot.models import ErrorEvent, Fingerprint
 from bot.notify.actions import encode_value
-from bot.sandbox.slack_standin import ApiCall, SlackStandIn
 from tests.conftest import free_port
 from tests.notify.conftest import SECRET, TOKEN, Clock
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import json
 
+from triage_sandbox.slack_standin import ApiCall
+
 from bot.lifecycle import Lifecycle
 from bot.notify.notifier import Target
-from bot.sandbox.slack_standin import ApiCall
 from tests.notify.conftest import Rig, methods, replies, top_posts
 
 ONCALL = "<!subteam^S0ONCALL>"

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 import redis
+from triage_sandbox.slack_standin import SlackStandIn
 
 from bot.metrics import METRICS
 from bot.notify.pacing import ChannelPacer
@@ -20,7 +21,6 @@ from bot.notify.sender import (
     SlackError,
     make_client,
 )
-from bot.sandbox.slack_standin import SlackStandIn
 from bot.store.redis_store import RedisStore
 from tests.notify.conftest import TOKEN, Clock
 

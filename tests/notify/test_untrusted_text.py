@@ -6,9 +6,9 @@ import json
 import re
 
 import pytest
+from triage_sandbox.slack_standin import block_kit_errors
 
 from bot.notify.blocks import View, alert_blocks, alert_text, code_block, cut, digest_blocks, safe
-from bot.sandbox.slack_standin import block_kit_errors
 from tests.notify.conftest import Rig
 
 NASTY = [

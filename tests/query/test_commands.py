@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from triage_sandbox.slack_standin import SlackStandIn
+from triage_sandbox.traffic import BUGS, entry
 
 from bot.app import Runtime
-from bot.sandbox.slack_standin import SlackStandIn
-from bot.sandbox.traffic import BUGS, entry
 from tests.botrig import running_bot
 
 SECRET = "query-signing-secret-01"

@@ -21,9 +21,8 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
-
-from bot.sandbox import mrkdwn
-from bot.sandbox.slack_standin import (
+from triage_sandbox import mrkdwn
+from triage_sandbox.slack_standin import (
     Channel,
     SlackStandIn,
     Usergroup,

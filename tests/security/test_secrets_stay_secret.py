@@ -13,8 +13,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from bot.sandbox.pubsub_standin import PubSubStandIn
-from bot.sandbox.slack_standin import SlackStandIn
+from triage_sandbox.pubsub_standin import PubSubStandIn
+from triage_sandbox.slack_standin import SlackStandIn
+
 from tests.conftest import free_port
 from tests.pubsub_fixtures import PubSubBackend
 

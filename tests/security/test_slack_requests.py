@@ -9,10 +9,10 @@ import logging
 from collections.abc import Iterator
 
 import pytest
+from triage_sandbox.slack_standin import SlackStandIn
 
 from bot.app import Runtime
 from bot.models import ErrorEvent, Fingerprint
-from bot.sandbox.slack_standin import SlackStandIn
 from tests.botrig import running_bot
 
 SECRET = "security-signing-secret-77"

@@ -43,7 +43,7 @@ import grpc
 from google.protobuf import duration_pb2, empty_pb2, timestamp_pb2
 from google.pubsub_v1.types import pubsub
 
-from bot.sandbox.service import LocalService
+from triage_sandbox.service import LocalService
 
 # Raw protobuf classes: much cheaper than the proto-plus wrappers on the hot path.
 _Topic = pubsub.Topic.pb()

@@ -22,7 +22,7 @@ from pathlib import Path
 import grpc
 from google.pubsub_v1.types import pubsub
 
-from bot.sandbox.service import LocalService
+from triage_sandbox.service import LocalService
 
 _EMULATOR_SCRIPT = Path("platform/pubsub-emulator/bin/cloud-pubsub-emulator")
 _SDK_ROOTS = (

@@ -24,11 +24,11 @@ from google.pubsub_v1.services.publisher.transports import PublisherGrpcTranspor
 
 from bot.app import build, start_http
 from bot.config import load_settings
-from bot.sandbox.pubsub_emulator import PubSubEmulator, emulator_available
-from bot.sandbox.pubsub_standin import PubSubStandIn
-from bot.sandbox.redis_server import RedisStartError, ensure_redis
-from bot.sandbox.slack_standin import SlackStandIn
-from bot.sandbox.traffic import BUGS, STORM_BUGS, entry
+from triage_sandbox.pubsub_emulator import PubSubEmulator, emulator_available
+from triage_sandbox.pubsub_standin import PubSubStandIn
+from triage_sandbox.redis_server import RedisStartError, ensure_redis
+from triage_sandbox.slack_standin import SlackStandIn
+from triage_sandbox.traffic import BUGS, STORM_BUGS, entry
 
 PROJECT = "triage-demo"
 SECRET = "demo-signing-secret-not-a-real-one"

@@ -26,7 +26,7 @@ from typing import Any
 import grpc
 from google.cloud.errorreporting_v1beta1.types import common, error_group_service
 
-from bot.sandbox.service import LocalService
+from triage_sandbox.service import LocalService
 
 _ErrorGroup = common.ErrorGroup.pb()
 _TrackingIssue = common.TrackingIssue.pb()

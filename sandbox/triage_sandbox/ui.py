@@ -11,7 +11,7 @@ server (``standin.ui_url``, i.e. ``/``).
   ``send_slash_command``, and answers ``{"ok", "status", "body"}``.
 
 Untrusted text (log lines end up in alerts) never reaches the page as HTML: :func:`build_state`
-turns every text object into :mod:`bot.sandbox.mrkdwn` tokens, which the page renders with
+turns every text object into :mod:`triage_sandbox.mrkdwn` tokens, which the page renders with
 ``textContent``; the page is also served with a strict Content-Security-Policy. The ``POST``
 endpoints take ``application/json`` only and refuse cross-origin requests, so another site open
 in the same browser cannot make the stand-in click buttons.
@@ -32,10 +32,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.sandbox import mrkdwn
+from triage_sandbox import mrkdwn
 
 if TYPE_CHECKING:
-    from bot.sandbox.slack_standin import SlackStandIn
+    from triage_sandbox.slack_standin import SlackStandIn
 
 STATIC_DIR = Path(__file__).with_name("static")
 _STATIC_TYPES = {
@@ -488,9 +488,9 @@ def _post(standin: SlackStandIn, path: str, args: Mapping[str, Any]) -> Answer:
 def main(argv: list[str] | None = None) -> int:
     """Serve a stand-in with its UI alone: point the app's ``SLACK_API_URL`` at the printed
     Web API URL and give ``--bot-url`` the app's request URL."""
-    from bot.sandbox.slack_standin import SlackStandIn
+    from triage_sandbox.slack_standin import SlackStandIn
 
-    parser = argparse.ArgumentParser(prog="python -m bot.sandbox.ui", description=main.__doc__)
+    parser = argparse.ArgumentParser(prog="python -m triage_sandbox.ui", description=main.__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=3000)
     parser.add_argument("--signing-secret", required=True)

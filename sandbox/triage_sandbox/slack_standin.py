@@ -9,7 +9,7 @@ It plays both sides of the wire:
 * Slack -> app requests, signed with the signing secret exactly as Slack signs them: slash
   commands, ``block_actions`` payloads built from the stored message, and Events API envelopes;
   plus the ``response_url`` endpoint (``/response/<id>``) that Bolt's ``respond()`` posts to;
-* a browsable sandbox at ``http://HOST:PORT/`` (``ui_url``; :mod:`bot.sandbox.ui`): channels and
+* a browsable sandbox at ``http://HOST:PORT/`` (``ui_url``; :mod:`triage_sandbox.ui`): channels and
   the bot's messages rendered as Slack would, whose buttons, selects and slash-command box make
   the stand-in send the app (``bot_url``) the same signed requests. ``SlackStandIn(...,
   port=3000, bot_url="http://127.0.0.1:8000/slack/events")`` serves it on a fixed port;
@@ -55,7 +55,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Self
 
-from bot.sandbox import ui
+from triage_sandbox import ui
 
 METHODS_FILE = Path(__file__).with_name("slack_methods.json")
 

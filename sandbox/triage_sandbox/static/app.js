@@ -1,6 +1,6 @@
 // Slack sandbox UI: renders the stand-in's state (/ui/state) and sends clicks, selects and
 // slash commands back through it (/ui/*), which signs them and posts them to the app.
-// Every text arrives as tokens (bot/sandbox/mrkdwn.py) and is put in the page with
+// Every text arrives as tokens (sandbox/triage_sandbox/mrkdwn.py) and is put in the page with
 // textContent: nothing from a message is ever parsed as HTML.
 "use strict";
 
