@@ -33,6 +33,12 @@ def add_arguments_fingerprint(parser: argparse.ArgumentParser) -> None:
 
 def add_arguments_explain(parser: argparse.ArgumentParser) -> None:
     _add_common(parser)
+    parser.add_argument(
+        "--config",
+        metavar="triage.yml",
+        help="a routing config: also say where each entry is routed and which rule decided "
+        "(routes, owner rules); its fingerprint_rules apply unless --rules is given",
+    )
 
 
 def _lines(path: str) -> Iterator[bytes]:
@@ -112,6 +118,17 @@ def cmd_explain(args: argparse.Namespace, out: TextIO | None = None) -> int:
     except (OSError, RuleError) as exc:
         print(f"triage-bot explain: {exc}", file=sys.stderr)
         return 2
+    config = None
+    if getattr(args, "config", None):
+        from bot.routing.config import ConfigError, load_config
+
+        try:
+            config = load_config(args.config)
+        except ConfigError as exc:
+            print(f"triage-bot explain: {exc}", file=sys.stderr)
+            return 2
+        if not getattr(args, "rules", None):
+            rules = list(config.fingerprint_rules)
     status = 0
     try:
         for n, raw in enumerate(_lines(args.file), 1):
@@ -123,6 +140,11 @@ def cmd_explain(args: argparse.Namespace, out: TextIO | None = None) -> int:
                 status = 1
                 continue
             print(render_explanation(ev.insert_id, explain(ev, rules)), file=out)
+            if config is not None:
+                from bot.routing.match import route_explained
+
+                for r in route_explained(config.table, ev):
+                    print(f"  routed: {r.describe()}", file=out)
         out.flush()  # a closed pipe shows here, inside the handler, not at interpreter exit
     except BrokenPipeError:  # `... | head`: the reader is gone, which is not an error
         _silence(out)
