@@ -16,6 +16,7 @@ Bolt still checks the signature itself; this check adds to it. Bodies are never 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import threading
@@ -96,10 +97,8 @@ class HttpServer:
         self._thread.start()
 
     def _run(self) -> None:
-        try:
+        with contextlib.suppress(OSError, ValueError):  # the map is closed under it at shutdown
             self._server.run()
-        except (OSError, ValueError):  # the map is closed under it at shutdown
-            pass
 
     def shutdown(self, timeout: float = 2.0) -> None:
         self._server.close()

@@ -8,7 +8,6 @@ import sys
 
 from google.cloud.logging.handlers import StructuredLogHandler
 
-
 # Loggers that write request or response bodies (user text, tokens in URLs) below WARNING:
 # Bolt's signature check logs the whole body of a refused request at INFO, slack_sdk logs every
 # API request and response body at DEBUG. Never below WARNING, whatever LOG_LEVEL says.
