@@ -1,0 +1,249 @@
+"""The routing config's models: defaults, teams, routes and the default route, compiled into
+the :class:`~bot.routing.match.RouteTable` that ``match.route`` evaluates."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from bot.fingerprint.rules import FingerprintRule
+from bot.routing.config.fields import (
+    ChannelRef,
+    Duration,
+    Locale,
+    Matcher,
+    Oncall,
+    PositiveInt,
+    Regex,
+    RegexMatcher,
+    Severity,
+    TeamName,
+    Timezone,
+    did_you_mean,
+    fail,
+)
+from bot.routing.match import (
+    DEFAULT_ROUTE_INDEX,
+    SEVERITIES,
+    CompiledMatch,
+    CompiledRoute,
+    Destination,
+    RouteTable,
+)
+
+_STRICT = ConfigDict(extra="forbid", frozen=True)
+
+
+class Defaults(BaseModel):
+    """Values every team gets unless it overrides them."""
+
+    model_config = _STRICT
+
+    locale: Locale = "en"
+    timezone: Timezone = "UTC"
+    escalate_after: Duration = 900.0  # 15m: mention on-call when nobody acknowledged
+    repeat_interval: Duration = 14400.0  # 4h: re-post a still-firing, unacknowledged group
+    group_wait: Duration = 0.0  # wait before the first post of a new group
+    update_interval: Duration = 30.0  # debounce of message updates (counts, last seen)
+    digest_threshold: PositiveInt = 10
+    grouping: Literal["fingerprint", "error_reporting"] = "fingerprint"
+
+
+class Team(BaseModel):
+    model_config = _STRICT
+
+    name: TeamName
+    channel: ChannelRef
+    oncall: Oncall = ()
+    escalate_after: Duration | None = None
+    repeat_interval: Duration | None = None
+    locale: Locale | None = None
+    timezone: Timezone | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _unique(cls, v: str, info: ValidationInfo) -> str:
+        ctx = info.context
+        if isinstance(ctx, dict) and "seen_teams" in ctx:
+            seen: dict[str, None] = ctx["seen_teams"]
+            if v in seen:
+                fail(
+                    f"team {v!r} is defined twice",
+                    "team names must be unique: rename one, or merge the two entries",
+                )
+            seen[v] = None
+        return v
+
+
+def _check_team_ref(value: str, info: ValidationInfo) -> str:
+    ctx = info.context
+    teams = ctx.get("teams") if isinstance(ctx, dict) else None
+    if teams is not None and value not in teams:
+        fail(f"unknown team {value!r}", _unknown_team_fix(value, teams))
+    return value
+
+
+def _unknown_team_fix(value: str, teams: list[str]) -> str:
+    if not teams:
+        return f"no teams are defined: add team {value!r} under teams:"
+    return (
+        f"{did_you_mean(value, teams)}team {value!r} is not defined; defined teams: "
+        f"{', '.join(teams)}. Use one of them or add it under teams:"
+    )
+
+
+class Match(BaseModel):
+    """Conditions on an event; all that are given must hold. An empty match matches all."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+    service: Matcher | None = None
+    service_regex: RegexMatcher | None = None
+    resource_type: Matcher | None = None
+    severity: Severity | None = None  # this severity and above
+    log_name: Matcher | None = None  # full name, or the log id such as run.googleapis.com/stderr
+    labels: dict[str, Matcher] = Field(default_factory=dict)
+    message: Regex | None = None  # searched in the message
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _not_empty(cls, v: Any, info: ValidationInfo) -> Any:
+        if v is None:
+            fail(
+                f"{info.field_name} is empty",
+                "give it a value, or remove the key (an empty value would match every event); "
+                "quote values starting with * or @",
+            )
+        return v
+
+    @model_validator(mode="after")
+    def _one_service(self) -> Match:
+        if self.service is not None and self.service_regex is not None:
+            fail(
+                "both service and service_regex are set",
+                "keep one: service_regex: '^pay.*$' is the same as service: '/^pay.*$/'",
+            )
+        return self
+
+    def compile(self) -> CompiledMatch:
+        return CompiledMatch(
+            service=self.service or self.service_regex,
+            resource_type=self.resource_type,
+            min_severity=SEVERITIES[self.severity] if self.severity else None,
+            log_name=self.log_name,
+            labels=tuple(self.labels.items()),
+            message=self.message,
+        )
+
+
+TeamRef = TeamName
+
+
+class Route(BaseModel):
+    model_config = _STRICT
+
+    team: TeamRef
+    match: Match = Field(default_factory=Match)
+    continue_: bool = Field(default=False, alias="continue")
+    escalate_after: Duration | None = None
+    repeat_interval: Duration | None = None
+
+    @field_validator("team")
+    @classmethod
+    def _team_ref(cls, v: str, info: ValidationInfo) -> str:
+        return _check_team_ref(v, info)
+
+
+class DefaultRoute(BaseModel):
+    """Receives every event that no route matched."""
+
+    model_config = _STRICT
+
+    team: TeamRef
+    escalate_after: Duration | None = None
+    repeat_interval: Duration | None = None
+
+    @field_validator("team")
+    @classmethod
+    def _team_ref(cls, v: str, info: ValidationInfo) -> str:
+        return _check_team_ref(v, info)
+
+
+class ErrorReportingConfig(BaseModel):
+    model_config = _STRICT
+
+    project: Annotated[str, Field(min_length=1)]
+    sync: bool = False
+
+
+class Config(BaseModel):
+    """A validated routing config. `table` is the compiled form `match.route` evaluates."""
+
+    model_config = _STRICT
+
+    defaults: Defaults = Field(default_factory=Defaults)
+    teams: tuple[Team, ...] = Field(min_length=1)
+    routes: tuple[Route, ...] = ()
+    default_route: DefaultRoute
+    fingerprint_rules: tuple[FingerprintRule, ...] = ()  # bot.fingerprint.rules, in order
+    error_reporting: ErrorReportingConfig | None = None
+
+    _table: RouteTable = PrivateAttr()
+
+    @model_validator(mode="after")
+    def _compile(self) -> Config:
+        # References are checked per field when validated through this module (context);
+        # this covers models built directly in code.
+        names = [t.name for t in self.teams]
+        problems = [
+            f"team {t!r} is defined twice" for t in {n for n in names if names.count(n) > 1}
+        ]
+        refs: list[Route | DefaultRoute] = [*self.routes, self.default_route]
+        for r in refs:
+            if r.team not in names:
+                problems.append(_unknown_team_fix(r.team, names))
+        if problems:
+            fail("; ".join(problems), "fix the team names")
+        teams = {t.name: t for t in self.teams}
+        routes = tuple(
+            CompiledRoute(r.match.compile(), self._destination(teams[r.team], i, r), r.continue_)
+            for i, r in enumerate(self.routes)
+        )
+        default = self._destination(
+            teams[self.default_route.team], DEFAULT_ROUTE_INDEX, self.default_route
+        )
+        self._table = RouteTable(routes, default)
+        return self
+
+    def _destination(self, team: Team, index: int, r: Route | DefaultRoute) -> Destination:
+        d = self.defaults
+
+        def pick(*values: float | None) -> float:
+            return next(v for v in values if v is not None)
+
+        return Destination(
+            team=team.name,
+            channel=team.channel,
+            oncall=team.oncall,
+            escalate_after_s=pick(r.escalate_after, team.escalate_after, d.escalate_after),
+            repeat_interval_s=pick(r.repeat_interval, team.repeat_interval, d.repeat_interval),
+            locale=team.locale or d.locale,
+            timezone=team.timezone or d.timezone,
+            route_index=index,
+        )
+
+    @property
+    def table(self) -> RouteTable:
+        return self._table
+
+    def team(self, name: str) -> Team:
+        return next(t for t in self.teams if t.name == name)
