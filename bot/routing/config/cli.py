@@ -7,6 +7,7 @@ import argparse
 import os
 from collections.abc import Callable
 
+from bot.fingerprint import DEFAULT_STRATEGY
 from bot.routing.config.loader import parse, read
 from bot.routing.config.model import Route
 
@@ -52,6 +53,14 @@ def cmd_check_config(args: argparse.Namespace, out: Callable[[str], None] = prin
         f"{len(config.routes)} route{'s' if len(config.routes) != 1 else ''} "
         f"+ default route -> {config.default_route.team}"
     )
+    g = config.defaults.grouping
+    out(
+        f"  grouping: strategy {g.strategy or DEFAULT_STRATEGY + ' (the default)'}"
+        + (", Error Reporting groups when present" if g.error_reporting else "")
+    )
+    for r in config.in_app:
+        where = r.service.raw if r.service is not None else "every service"
+        out(f"  in_app {where}: include {list(r.include)} exclude {list(r.exclude)}")
     for t in config.teams:
         out(
             f"  team {t.name}: {t.channel}" + (f" oncall {', '.join(t.oncall)}" if t.oncall else "")

@@ -19,6 +19,8 @@ from bot.routing.config.model import (
     DefaultRoute,
     Defaults,
     ErrorReportingConfig,
+    Grouping,
+    InAppRule,
     Match,
     Route,
     Team,
@@ -34,6 +36,8 @@ _MODELS: dict[tuple[str, ...], type[BaseModel]] = {
     ("default_route",): DefaultRoute,
     ("error_reporting",): ErrorReportingConfig,
     ("fingerprint_rules",): FingerprintRule,
+    ("defaults", "grouping"): Grouping,
+    ("in_app",): InAppRule,
 }
 
 

@@ -3,10 +3,12 @@ the :class:`~bot.routing.match.RouteTable` that ``match.route`` evaluates."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PrivateAttr,
@@ -15,6 +17,8 @@ from pydantic import (
     model_validator,
 )
 
+from bot.fingerprint import DEFAULT_STRATEGY, STRATEGIES
+from bot.fingerprint.inapp import NO_RULES, InAppRules
 from bot.fingerprint.rules import FingerprintRule
 from bot.routing.config.fields import (
     ChannelRef,
@@ -30,6 +34,7 @@ from bot.routing.config.fields import (
     Timezone,
     did_you_mean,
     fail,
+    yaml_kind,
 )
 from bot.routing.match import (
     DEFAULT_ROUTE_INDEX,
@@ -41,6 +46,83 @@ from bot.routing.match import (
 )
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
+
+_GROUPING_WORDS = ("fingerprint", "error_reporting")
+
+
+def _grouping(value: Any) -> Any:
+    """`grouping:` as a mapping, or one word: a strategy version, `fingerprint` (the default
+    strategy) or `error_reporting` (Error Reporting's groups over the default strategy)."""
+    if value is None or isinstance(value, Mapping):
+        return value if value is not None else {}
+    words = (*_GROUPING_WORDS, *STRATEGIES)
+    if value == "fingerprint":
+        return {}
+    if value == "error_reporting":
+        return {"error_reporting": True}
+    if isinstance(value, str) and value in STRATEGIES:
+        return {"strategy": value}
+    hint = did_you_mean(value, words) if isinstance(value, str) else ""
+    fail(
+        f"expected a mapping such as {{strategy: {DEFAULT_STRATEGY}}} or one of "
+        f"{', '.join(words)}, "
+        f"got {yaml_kind(value)}",
+        f"{hint}write e.g. grouping: {{strategy: {DEFAULT_STRATEGY}}}",
+    )
+
+
+def _strategy(value: Any) -> str:
+    if isinstance(value, str) and value in STRATEGIES:
+        return value
+    hint = did_you_mean(str(value), list(STRATEGIES))
+    fail(
+        f"unknown grouping strategy {value!r}",
+        f"{hint}use one of {', '.join(STRATEGIES)} (changing it regroups errors once)",
+    )
+
+
+class Grouping(BaseModel):
+    """Which fingerprint strategy groups errors, and whether Error Reporting's groups win."""
+
+    model_config = _STRICT
+
+    strategy: Annotated[str, BeforeValidator(_strategy)] | None = None  # None: the default
+    error_reporting: bool = False  # use errorGroups[].id when an entry carries one
+
+
+def _patterns(value: Any) -> Any:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        for item in value:
+            if not isinstance(item, str) or not item:
+                fail(
+                    f"expected a module prefix or path part, got {yaml_kind(item)}",
+                    "write text such as 'com.example.' or '/src/app/', quoted if needed",
+                )
+    return value
+
+
+Patterns = Annotated[tuple[str, ...], BeforeValidator(_patterns)]
+
+
+class InAppRule(BaseModel):
+    """Frames of the service's own code (`include`) and code that is not (`exclude`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+    service: Matcher | None = None  # None: every service
+    include: Patterns = ()
+    exclude: Patterns = ()
+
+    @model_validator(mode="after")
+    def _something(self) -> InAppRule:
+        if not self.include and not self.exclude:
+            fail(
+                "an in_app rule needs include or exclude",
+                "add include: ['com.example.'] and/or exclude: ['com.example.generated.']",
+            )
+        return self
 
 
 class Defaults(BaseModel):
@@ -55,7 +137,7 @@ class Defaults(BaseModel):
     group_wait: Duration = 0.0  # wait before the first post of a new group
     update_interval: Duration = 30.0  # debounce of message updates (counts, last seen)
     digest_threshold: PositiveInt = 10
-    grouping: Literal["fingerprint", "error_reporting"] = "fingerprint"
+    grouping: Annotated[Grouping, BeforeValidator(_grouping)] = Field(default_factory=Grouping)
 
 
 class Team(BaseModel):
@@ -196,8 +278,26 @@ class Config(BaseModel):
     default_route: DefaultRoute
     fingerprint_rules: tuple[FingerprintRule, ...] = ()  # bot.fingerprint.rules, in order
     error_reporting: ErrorReportingConfig | None = None
+    in_app: tuple[InAppRule, ...] = ()  # every rule whose service matches applies, in order
 
     _table: RouteTable = PrivateAttr()
+    _in_app_cache: dict[str, InAppRules] = PrivateAttr(default_factory=dict)
+
+    def in_app_for(self, service: str) -> InAppRules:
+        """The in-app rules of a service: the patterns of every matching `in_app` rule."""
+        if not self.in_app:
+            return NO_RULES
+        got = self._in_app_cache.get(service)
+        if got is None:
+            rules = [r for r in self.in_app if r.service is None or r.service.matches(service)]
+            got = InAppRules(
+                tuple(p for r in rules for p in r.include),
+                tuple(p for r in rules for p in r.exclude),
+            )
+            if len(self._in_app_cache) >= 4096:  # services are few; bound it anyway
+                self._in_app_cache.clear()
+            self._in_app_cache[service] = got
+        return got
 
     @model_validator(mode="after")
     def _compile(self) -> Config:
