@@ -8,7 +8,7 @@ import os
 from collections.abc import Callable
 
 from bot.fingerprint import DEFAULT_STRATEGY
-from bot.routing.config.loader import parse, read
+from bot.routing.config.loader import base_dir, parse, read
 from bot.routing.config.model import Route
 
 
@@ -34,7 +34,8 @@ def _describe(r: Route) -> str:
     if m.message:
         parts.append(f"message=/{m.message.pattern}/")
     cond = " ".join(parts) or "(everything)"
-    return f"{cond} -> {r.team}{' (continue)' if r.continue_ else ''}"
+    owner = " (owner: code, else this team)" if r.owner else ""
+    return f"{cond} -> {r.team}{owner}{' (continue)' if r.continue_ else ''}"
 
 
 def cmd_check_config(args: argparse.Namespace, out: Callable[[str], None] = print) -> int:
@@ -42,7 +43,7 @@ def cmd_check_config(args: argparse.Namespace, out: Callable[[str], None] = prin
     text, problems = read(file)
     config = None
     if text is not None:
-        config, problems = parse(text)
+        config, problems = parse(text, base_dir(file))
     if problems or config is None:
         for p in problems:
             out(p.format(file))
@@ -65,6 +66,13 @@ def cmd_check_config(args: argparse.Namespace, out: Callable[[str], None] = prin
         out(
             f"  team {t.name}: {t.channel}" + (f" oncall {', '.join(t.oncall)}" if t.oncall else "")
         )
+        if t.rotation is not None:
+            rot = t.rotation
+            who = f"user group {rot.usergroup}" if rot.usergroup else ", ".join(rot.members)
+            out(f"    rotation: {who}" + ("" if rot.usergroup else f", handoff {rot.handoff}"))
     for i, r in enumerate(config.routes):
         out(f"  route[{i}]: {_describe(r)}")
+    if config.owners is not None:
+        for rule in config.owners.table.rules:
+            out(f"  owner: {rule.describe()}")
     return 0

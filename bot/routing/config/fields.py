@@ -80,7 +80,7 @@ def parse_duration(text: str) -> float:
     return total
 
 
-def _duration(value: Any) -> float:
+def check_duration(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         fail(f"expected a duration such as '15m', got {yaml_kind(value)}", _DURATION_FIX)
     if not isinstance(value, str):
@@ -94,7 +94,7 @@ def _duration(value: Any) -> float:
         fail(f"{value!r} is not a duration{reason}", _DURATION_FIX)
 
 
-Duration = Annotated[float, BeforeValidator(_duration)]
+Duration = Annotated[float, BeforeValidator(check_duration)]
 
 
 def _locale(value: Any) -> str:
@@ -114,7 +114,7 @@ def _all_timezones() -> tuple[str, ...]:
     return tuple(sorted(zoneinfo.available_timezones()))
 
 
-def _timezone(value: Any) -> str:
+def check_timezone(value: Any) -> str:
     if not isinstance(value, str) or not value:
         fail(f"expected an IANA time zone name, got {yaml_kind(value)}", "e.g. 'Asia/Tokyo', 'UTC'")
     try:
@@ -129,7 +129,7 @@ def _timezone(value: Any) -> str:
     return value
 
 
-Timezone = Annotated[str, BeforeValidator(_timezone)]
+Timezone = Annotated[str, BeforeValidator(check_timezone)]
 
 
 def _severity(value: Any) -> str:
@@ -285,3 +285,12 @@ def _positive_int(value: Any) -> int:
 TeamName = Annotated[str, BeforeValidator(_team_name)]
 ChannelRef = Annotated[str, BeforeValidator(_channel)]
 PositiveInt = Annotated[int, BeforeValidator(_positive_int)]
+
+
+def unknown_team_fix(value: str, teams: list[str]) -> str:
+    if not teams:
+        return f"no teams are defined: add team {value!r} under teams:"
+    return (
+        f"{did_you_mean(value, teams)}team {value!r} is not defined; defined teams: "
+        f"{', '.join(teams)}. Use one of them or add it under teams:"
+    )

@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from bot.fingerprint.rules import FingerprintRule
+from bot.oncall.config import RotationConfig
 from bot.routing.config.fields import ERR, did_you_mean, yaml_kind
 from bot.routing.config.model import (
     Config,
@@ -25,6 +26,7 @@ from bot.routing.config.model import (
     Route,
     Team,
 )
+from bot.routing.owners_config import OwnerRuleConfig, OwnersConfig
 
 # Models by path with list indexes removed: for "unknown key" suggestions.
 _MODELS: dict[tuple[str, ...], type[BaseModel]] = {
@@ -38,6 +40,9 @@ _MODELS: dict[tuple[str, ...], type[BaseModel]] = {
     ("fingerprint_rules",): FingerprintRule,
     ("defaults", "grouping"): Grouping,
     ("in_app",): InAppRule,
+    ("owners",): OwnersConfig,
+    ("owners", "rules"): OwnerRuleConfig,
+    ("teams", "rotation"): RotationConfig,
 }
 
 
@@ -214,7 +219,7 @@ def _yaml_fix(problem: str) -> str:
     return "fix the YAML syntax here: check indentation, and quote values with : # @ * or `"
 
 
-def parse(text: str) -> tuple[Config | None, list[Problem]]:
+def parse(text: str, base_dir: str = ".") -> tuple[Config | None, list[Problem]]:
     loader = yaml.SafeLoader(text)
     try:
         root = loader.get_single_node()
@@ -248,7 +253,7 @@ def parse(text: str) -> tuple[Config | None, list[Problem]]:
         teams = [
             t["name"] for t in raw_teams if isinstance(t, dict) and isinstance(t.get("name"), str)
         ]
-    context: dict[str, Any] = {"seen_teams": {}}
+    context: dict[str, Any] = {"seen_teams": {}, "base_dir": base_dir}
     if isinstance(raw_teams, list):
         context["teams"] = list(dict.fromkeys(teams))
     config: Config | None = None
@@ -264,10 +269,15 @@ def parse(text: str) -> tuple[Config | None, list[Problem]]:
 
 def parse_config(text: str, file: str = "<config>") -> Config:
     """Validate YAML text; raises ConfigError listing every problem."""
-    config, problems = parse(text)
+    config, problems = parse(text, base_dir(file))
     if config is None:
         raise ConfigError(problems, file)
     return config
+
+
+def base_dir(file: str) -> str:
+    """Where relative paths in a config file (codeowners_file) start: the file's directory."""
+    return os.path.dirname(os.path.abspath(file)) if not file.startswith("<") else "."
 
 
 def read(path: str | os.PathLike[str]) -> tuple[str | None, list[Problem]]:
@@ -299,4 +309,4 @@ def check_config(path: str | os.PathLike[str]) -> list[Problem]:
     text, problems = read(path)
     if text is None:
         return problems
-    return parse(text)[1]
+    return parse(text, base_dir(os.fspath(path)))[1]

@@ -4,7 +4,7 @@ the :class:`~bot.routing.match.RouteTable` that ``match.route`` evaluates."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -20,6 +20,8 @@ from pydantic import (
 from bot.fingerprint import DEFAULT_STRATEGY, STRATEGIES
 from bot.fingerprint.inapp import NO_RULES, InAppRules
 from bot.fingerprint.rules import FingerprintRule
+from bot.oncall.config import RotationConfig
+from bot.oncall.rotation import Rotation
 from bot.routing.config.fields import (
     ChannelRef,
     Duration,
@@ -34,6 +36,7 @@ from bot.routing.config.fields import (
     Timezone,
     did_you_mean,
     fail,
+    unknown_team_fix,
     yaml_kind,
 )
 from bot.routing.match import (
@@ -42,8 +45,10 @@ from bot.routing.match import (
     CompiledMatch,
     CompiledRoute,
     Destination,
+    OwnerRouting,
     RouteTable,
 )
+from bot.routing.owners_config import OwnersConfig
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 
@@ -150,6 +155,7 @@ class Team(BaseModel):
     repeat_interval: Duration | None = None
     locale: Locale | None = None
     timezone: Timezone | None = None
+    rotation: RotationConfig | None = None  # who is on call (bot.oncall)
 
     @field_validator("name")
     @classmethod
@@ -170,17 +176,8 @@ def _check_team_ref(value: str, info: ValidationInfo) -> str:
     ctx = info.context
     teams = ctx.get("teams") if isinstance(ctx, dict) else None
     if teams is not None and value not in teams:
-        fail(f"unknown team {value!r}", _unknown_team_fix(value, teams))
+        fail(f"unknown team {value!r}", unknown_team_fix(value, teams))
     return value
-
-
-def _unknown_team_fix(value: str, teams: list[str]) -> str:
-    if not teams:
-        return f"no teams are defined: add team {value!r} under teams:"
-    return (
-        f"{did_you_mean(value, teams)}team {value!r} is not defined; defined teams: "
-        f"{', '.join(teams)}. Use one of them or add it under teams:"
-    )
 
 
 class Match(BaseModel):
@@ -236,6 +233,7 @@ class Route(BaseModel):
     team: TeamRef
     match: Match = Field(default_factory=Match)
     continue_: bool = Field(default=False, alias="continue")
+    owner: Literal["code"] | None = None  # the team owning the culprit's code (owners:) instead
     escalate_after: Duration | None = None
     repeat_interval: Duration | None = None
 
@@ -279,6 +277,7 @@ class Config(BaseModel):
     fingerprint_rules: tuple[FingerprintRule, ...] = ()  # bot.fingerprint.rules, in order
     error_reporting: ErrorReportingConfig | None = None
     in_app: tuple[InAppRule, ...] = ()  # every rule whose service matches applies, in order
+    owners: OwnersConfig | None = None  # code ownership (bot.routing.owners_config)
 
     _table: RouteTable = PrivateAttr()
     _in_app_cache: dict[str, InAppRules] = PrivateAttr(default_factory=dict)
@@ -310,21 +309,37 @@ class Config(BaseModel):
         refs: list[Route | DefaultRoute] = [*self.routes, self.default_route]
         for r in refs:
             if r.team not in names:
-                problems.append(_unknown_team_fix(r.team, names))
+                problems.append(unknown_team_fix(r.team, names))
         if problems:
             fail("; ".join(problems), "fix the team names")
+        if self.owners is None and any(r.owner for r in self.routes):
+            fail(
+                "a route says owner: code but there is no owners: section",
+                "add owners: with rules (path/package/go -> team) or codeowners_file: CODEOWNERS",
+            )
         teams = {t.name: t for t in self.teams}
         routes = tuple(
-            CompiledRoute(r.match.compile(), self._destination(teams[r.team], i, r), r.continue_)
+            CompiledRoute(
+                r.match.compile(),
+                self._destination(teams[r.team], i, r),
+                r.continue_,
+                owner_code=r.owner == "code",
+            )
             for i, r in enumerate(self.routes)
         )
         default = self._destination(
             teams[self.default_route.team], DEFAULT_ROUTE_INDEX, self.default_route
         )
-        self._table = RouteTable(routes, default)
+        owners = None
+        if self.owners is not None:
+            owners = OwnerRouting(
+                self.owners.table,
+                {n: self._destination(t, DEFAULT_ROUTE_INDEX, None) for n, t in teams.items()},
+            )
+        self._table = RouteTable(routes, default, owners)
         return self
 
-    def _destination(self, team: Team, index: int, r: Route | DefaultRoute) -> Destination:
+    def _destination(self, team: Team, index: int, r: Route | DefaultRoute | None) -> Destination:
         d = self.defaults
 
         def pick(*values: float | None) -> float:
@@ -334,8 +349,12 @@ class Config(BaseModel):
             team=team.name,
             channel=team.channel,
             oncall=team.oncall,
-            escalate_after_s=pick(r.escalate_after, team.escalate_after, d.escalate_after),
-            repeat_interval_s=pick(r.repeat_interval, team.repeat_interval, d.repeat_interval),
+            escalate_after_s=pick(
+                r.escalate_after if r else None, team.escalate_after, d.escalate_after
+            ),
+            repeat_interval_s=pick(
+                r.repeat_interval if r else None, team.repeat_interval, d.repeat_interval
+            ),
             locale=team.locale or d.locale,
             timezone=team.timezone or d.timezone,
             route_index=index,
@@ -347,3 +366,10 @@ class Config(BaseModel):
 
     def team(self, name: str) -> Team:
         return next(t for t in self.teams if t.name == name)
+
+    def rotation(self, name: str) -> Rotation | None:
+        """The team's on-call schedule, in its time zone (None: no rotation, or a user group)."""
+        team = self.team(name)
+        if team.rotation is None:
+            return None
+        return team.rotation.compile(team.timezone or self.defaults.timezone)
