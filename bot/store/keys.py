@@ -112,6 +112,10 @@ class Keys:
     def subscriptions(self) -> str:
         return f"{self.prefix}:subs"
 
+    def oncall_overrides(self, team: str) -> str:
+        """ZSET of a team's on-call overrides (JSON: user, start, end, by) scored by end."""
+        return f"{self.prefix}:oncall:{{{team}}}"
+
     # ---- digests: one hash tag (digests are few) -------------------------------------------
 
     @property
