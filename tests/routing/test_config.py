@@ -257,7 +257,7 @@ CASES = [
         VALID.replace("locale: ja\n", "locale: ja\n  grouping: errorreporting\n"),
         3,
         "defaults.grouping",
-        "or one of fingerprint, error_reporting, fp1, got the text 'errorreporting'",
+        "or one of fingerprint, error_reporting, fp1, fp2, got the text 'errorreporting'",
         "did you mean 'error_reporting'?",
         id="bad-grouping",
     ),
