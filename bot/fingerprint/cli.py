@@ -45,7 +45,7 @@ def add_arguments_fingerprint(parser: argparse.ArgumentParser) -> None:
 
 
 def add_arguments_explain(parser: argparse.ArgumentParser) -> None:
-    _add_common(parser)
+    _add_common(parser)  # with --config, also where each entry is routed and which rule decided
 
 
 def _lines(path: str) -> Iterator[bytes]:
@@ -160,6 +160,7 @@ def cmd_explain(args: argparse.Namespace, out: TextIO | None = None) -> int:
     grouping = _setup(args, "explain")
     if grouping is None:
         return 2
+    config = grouping.config
     status = 0
     try:
         for n, raw in enumerate(_lines(args.file), 1):
@@ -173,6 +174,11 @@ def cmd_explain(args: argparse.Namespace, out: TextIO | None = None) -> int:
             in_app = grouping.in_app(ev)
             exp = grouping.strategy.explain(ev, grouping.rules, in_app)
             print(render_explanation(ev.insert_id, exp, in_app), file=out)
+            if config is not None:  # where the bot would send it, and which rule decided
+                from bot.routing.match import route_explained
+
+                for r in route_explained(config.table, ev):
+                    print(f"  routed: {r.describe()}", file=out)
         out.flush()  # a closed pipe shows here, inside the handler, not at interpreter exit
     except BrokenPipeError:  # `... | head`: the reader is gone, which is not an error
         _silence(out)

@@ -39,16 +39,20 @@ from pydantic_core import PydanticCustomError
 from bot.fingerprint import DEFAULT_STRATEGY, STRATEGIES
 from bot.fingerprint.inapp import NO_RULES, InAppRules
 from bot.fingerprint.rules import FingerprintRule
+from bot.oncall.config import RotationConfig
+from bot.oncall.rotation import Rotation
 from bot.routing.match import (
     DEFAULT_ROUTE_INDEX,
     SEVERITIES,
     CompiledMatch,
     CompiledRoute,
     Destination,
+    OwnerRouting,
     RouteTable,
     StrMatcher,
     compile_matcher,
 )
+from bot.routing.owners_config import OwnerRuleConfig, OwnersConfig
 
 __all__ = [
     "Config",
@@ -443,6 +447,7 @@ class Team(BaseModel):
     repeat_interval: Duration | None = None
     locale: Locale | None = None
     timezone: Timezone | None = None
+    rotation: RotationConfig | None = None  # who is on call (bot.oncall)
 
     @field_validator("name")
     @classmethod
@@ -529,6 +534,7 @@ class Route(BaseModel):
     team: TeamRef
     match: Match = Field(default_factory=Match)
     continue_: bool = Field(default=False, alias="continue")
+    owner: Literal["code"] | None = None  # the team owning the culprit's code (owners:) instead
     escalate_after: Duration | None = None
     repeat_interval: Duration | None = None
 
@@ -572,6 +578,7 @@ class Config(BaseModel):
     fingerprint_rules: tuple[FingerprintRule, ...] = ()  # bot.fingerprint.rules, in order
     error_reporting: ErrorReportingConfig | None = None
     in_app: tuple[InAppRule, ...] = ()  # every rule whose service matches applies, in order
+    owners: OwnersConfig | None = None  # code ownership (bot.routing.owners_config)
 
     _table: RouteTable = PrivateAttr()
     _in_app_cache: dict[str, InAppRules] = PrivateAttr(default_factory=dict)
@@ -606,18 +613,34 @@ class Config(BaseModel):
                 problems.append(_unknown_team_fix(r.team, names))
         if problems:
             _fail("; ".join(problems), "fix the team names")
+        if self.owners is None and any(r.owner for r in self.routes):
+            _fail(
+                "a route says owner: code but there is no owners: section",
+                "add owners: with rules (path/package/go -> team) or codeowners_file: CODEOWNERS",
+            )
         teams = {t.name: t for t in self.teams}
         routes = tuple(
-            CompiledRoute(r.match.compile(), self._destination(teams[r.team], i, r), r.continue_)
+            CompiledRoute(
+                r.match.compile(),
+                self._destination(teams[r.team], i, r),
+                r.continue_,
+                owner_code=r.owner == "code",
+            )
             for i, r in enumerate(self.routes)
         )
         default = self._destination(
             teams[self.default_route.team], DEFAULT_ROUTE_INDEX, self.default_route
         )
-        self._table = RouteTable(routes, default)
+        owners = None
+        if self.owners is not None:
+            owners = OwnerRouting(
+                self.owners.table,
+                {n: self._destination(t, DEFAULT_ROUTE_INDEX, None) for n, t in teams.items()},
+            )
+        self._table = RouteTable(routes, default, owners)
         return self
 
-    def _destination(self, team: Team, index: int, r: Route | DefaultRoute) -> Destination:
+    def _destination(self, team: Team, index: int, r: Route | DefaultRoute | None) -> Destination:
         d = self.defaults
 
         def pick(*values: float | None) -> float:
@@ -627,8 +650,12 @@ class Config(BaseModel):
             team=team.name,
             channel=team.channel,
             oncall=team.oncall,
-            escalate_after_s=pick(r.escalate_after, team.escalate_after, d.escalate_after),
-            repeat_interval_s=pick(r.repeat_interval, team.repeat_interval, d.repeat_interval),
+            escalate_after_s=pick(
+                r.escalate_after if r else None, team.escalate_after, d.escalate_after
+            ),
+            repeat_interval_s=pick(
+                r.repeat_interval if r else None, team.repeat_interval, d.repeat_interval
+            ),
             locale=team.locale or d.locale,
             timezone=team.timezone or d.timezone,
             route_index=index,
@@ -640,6 +667,13 @@ class Config(BaseModel):
 
     def team(self, name: str) -> Team:
         return next(t for t in self.teams if t.name == name)
+
+    def rotation(self, name: str) -> Rotation | None:
+        """The team's on-call schedule, in its time zone (None: no rotation, or a user group)."""
+        team = self.team(name)
+        if team.rotation is None:
+            return None
+        return team.rotation.compile(team.timezone or self.defaults.timezone)
 
 
 # Models by path with list indexes removed: for "unknown key" suggestions.
@@ -654,6 +688,9 @@ _MODELS: dict[tuple[str, ...], type[BaseModel]] = {
     ("fingerprint_rules",): FingerprintRule,
     ("defaults", "grouping"): Grouping,
     ("in_app",): InAppRule,
+    ("owners",): OwnersConfig,
+    ("owners", "rules"): OwnerRuleConfig,
+    ("teams", "rotation"): RotationConfig,
 }
 
 
@@ -833,7 +870,7 @@ def _yaml_fix(problem: str) -> str:
     return "fix the YAML syntax here: check indentation, and quote values with : # @ * or `"
 
 
-def _parse(text: str) -> tuple[Config | None, list[Problem]]:
+def _parse(text: str, base_dir: str = ".") -> tuple[Config | None, list[Problem]]:
     loader = yaml.SafeLoader(text)
     try:
         root = loader.get_single_node()
@@ -867,7 +904,7 @@ def _parse(text: str) -> tuple[Config | None, list[Problem]]:
         teams = [
             t["name"] for t in raw_teams if isinstance(t, dict) and isinstance(t.get("name"), str)
         ]
-    context: dict[str, Any] = {"seen_teams": {}}
+    context: dict[str, Any] = {"seen_teams": {}, "base_dir": base_dir}
     if isinstance(raw_teams, list):
         context["teams"] = list(dict.fromkeys(teams))
     config: Config | None = None
@@ -883,10 +920,15 @@ def _parse(text: str) -> tuple[Config | None, list[Problem]]:
 
 def parse_config(text: str, file: str = "<config>") -> Config:
     """Validate YAML text; raises ConfigError listing every problem."""
-    config, problems = _parse(text)
+    config, problems = _parse(text, _base_dir(file))
     if config is None:
         raise ConfigError(problems, file)
     return config
+
+
+def _base_dir(file: str) -> str:
+    """Where relative paths in a config file (codeowners_file) start: the file's directory."""
+    return os.path.dirname(os.path.abspath(file)) if not file.startswith("<") else "."
 
 
 def _read(path: str | os.PathLike[str]) -> tuple[str | None, list[Problem]]:
@@ -918,7 +960,7 @@ def check_config(path: str | os.PathLike[str]) -> list[Problem]:
     text, problems = _read(path)
     if text is None:
         return problems
-    return _parse(text)[1]
+    return _parse(text, _base_dir(os.fspath(path)))[1]
 
 
 # --- triage-bot check-config --------------------------------------------------------------------
@@ -946,7 +988,8 @@ def _describe(r: Route) -> str:
     if m.message:
         parts.append(f"message=/{m.message.pattern}/")
     cond = " ".join(parts) or "(everything)"
-    return f"{cond} -> {r.team}{' (continue)' if r.continue_ else ''}"
+    owner = " (owner: code, else this team)" if r.owner else ""
+    return f"{cond} -> {r.team}{owner}{' (continue)' if r.continue_ else ''}"
 
 
 def cmd_check_config(args: argparse.Namespace, out: Callable[[str], None] = print) -> int:
@@ -954,7 +997,7 @@ def cmd_check_config(args: argparse.Namespace, out: Callable[[str], None] = prin
     text, problems = _read(file)
     config = None
     if text is not None:
-        config, problems = _parse(text)
+        config, problems = _parse(text, _base_dir(file))
     if problems or config is None:
         for p in problems:
             out(p.format(file))
@@ -977,6 +1020,13 @@ def cmd_check_config(args: argparse.Namespace, out: Callable[[str], None] = prin
         out(
             f"  team {t.name}: {t.channel}" + (f" oncall {', '.join(t.oncall)}" if t.oncall else "")
         )
+        if t.rotation is not None:
+            rot = t.rotation
+            who = f"user group {rot.usergroup}" if rot.usergroup else ", ".join(rot.members)
+            out(f"    rotation: {who}" + ("" if rot.usergroup else f", handoff {rot.handoff}"))
     for i, r in enumerate(config.routes):
         out(f"  route[{i}]: {_describe(r)}")
+    if config.owners is not None:
+        for rule in config.owners.table.rules:
+            out(f"  owner: {rule.describe()}")
     return 0

@@ -31,7 +31,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.fingerprint.stacktrace import DEFAULT_IN_APP, Frame, InAppConfig, parse_stacktrace
+from bot.fingerprint.fp1.stacktrace import DEFAULT_IN_APP, Frame, InAppConfig, parse_stacktrace
 from bot.models import ErrorEvent
 
 RuleKind = Literal["path", "package", "go"]
