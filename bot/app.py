@@ -32,9 +32,12 @@ from bot.metrics import METRICS
 from bot.notify.notifier import Notifier, Router, Target
 from bot.notify.pacing import ChannelPacer
 from bot.notify.sender import Sender, make_client
+from bot.oncall.service import OnCall
 from bot.routing.config import ConfigError
 from bot.routing.reload import ConfigHolder
 from bot.routing.router import make_router
+from bot.store.keys import Keys
+from bot.store.oncall import OverrideStore
 from bot.store.redis_store import DigestPolicy, RedisStore, Retention
 from bot.store.subscriptions import CachedSubscriptions, SubscriptionStore
 
@@ -139,6 +142,12 @@ def build(
         digest=DigestPolicy(threshold=digest_threshold),
     )
     lifecycle = Lifecycle(store, notifier, clock)
+    oncall = OnCall(
+        OverrideStore(client, Keys(settings.redis_prefix)),
+        lambda: holder.current if holder else None,
+        sender.usergroup_members,
+        clock,
+    )
     deps = Deps(
         store,
         notifier,
@@ -148,6 +157,7 @@ def build(
         subs,
         clock=clock,
         config=lambda: holder.current if holder else None,
+        oncall=oncall,
     )
     app = App(
         signing_secret=settings.slack_signing_secret,

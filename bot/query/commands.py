@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -12,6 +13,7 @@ from bot.deps import Deps
 from bot.i18n import t
 from bot.lifecycle import parse_duration
 from bot.notify.blocks import escape, links_line
+from bot.oncall.slash import answer_oncall
 from bot.query import blocks as qb
 from bot.routing.match import SEVERITIES
 from bot.store.history import WINDOWS
@@ -186,7 +188,22 @@ def _subscriptions(deps: Deps, args: list[str], user: str, channel: str) -> Repl
     )
 
 
-_COMMANDS = {
+def _oncall(deps: Deps, args: list[str], user: str, channel: str) -> Reply:
+    text = answer_oncall(
+        deps.oncall,
+        deps.config(),
+        args,
+        user=user,
+        channel=channel,
+        locale=deps.locale,
+        tz=deps.timezone,
+        now=deps.clock(),
+    )
+    return Reply(text)
+
+
+_COMMANDS: dict[str, Callable[[Deps, list[str], str, str], Reply]] = {
+    "oncall": _oncall,
     "top": functools.partial(_windowed, "top"),
     "stats": functools.partial(_windowed, "stats"),
     "search": _search,

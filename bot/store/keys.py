@@ -81,3 +81,7 @@ class Keys:
 
     def subscriptions(self) -> str:
         return f"{self.prefix}:subs"
+
+    def oncall_overrides(self, team: str) -> str:
+        """ZSET of a team's on-call overrides (JSON: user, start, end, by) scored by end."""
+        return f"{self.prefix}:oncall:{{{team}}}"
