@@ -203,23 +203,23 @@ class RedisStore:
         keys = _KeyList([k.due(shard), k.index(shard), k.search(shard), k.services(shard)])
         buckets = _Buckets(k, shard, keys, now)
         payload_groups = []
+        per_minute: dict[int, tuple[int, int, int, int]] = {}  # seen key, buckets
         for gid, evs in groups.items():
             ev0, fp0 = evs[-1]
             rows = []
             for ev, _ in evs:
                 minute = int(ev.timestamp // 60)
-                hour = minute // 60
-                rows.append(
-                    [
-                        ev.insert_id,
+                at = per_minute.get(minute)
+                if at is None:
+                    hour = minute // 60
+                    at = per_minute[minute] = (
                         keys.add(k.seen(shard, minute)),
-                        ev.timestamp,
-                        _sample(ev),
-                        ev.trace or "",
                         buckets.of(f"f{minute // 5}"),
                         buckets.of(f"h{hour}"),
                         buckets.of(f"d{hour // 24}"),
-                    ]
+                    )
+                rows.append(
+                    [ev.insert_id, at[0], ev.timestamp, _sample(ev), ev.trace or "", *at[1:]]
                 )
             payload_groups.append(
                 {

@@ -122,3 +122,32 @@ def test_outbox_claim_lease_and_coalescing(redis_client: redis.Redis, key_prefix
     assert store.finish_render("fp1-aaaa", g.ver, T0 + 3, 30, T0 + 60) == 1
     assert store.claim_due(T0 + 10, T0 + 70) == []  # coalesced: due after update_interval
     assert store.claim_due(T0 + 33, T0 + 93) == ["fp1-aaaa"]
+
+
+def test_minute_and_hour_counts_in_any_order_within_their_retention(
+    redis_client: redis.Redis, key_prefix: str
+) -> None:
+    """Counts kept in the group hash: late entries land in their own minute/hour, entries
+    older than the retention only in the total, a gap longer than it starts afresh."""
+    store = RedisStore(redis_client, key_prefix)
+    g = fp("fp1-cnt")
+    now = T0 - T0 % 3600 + 1800  # the middle of an hour
+    times = [now, now - 60, now - 60, now - 300, now - 7200 - 60, now - 3 * 3600]
+    store.record_batch([(ev(f"a{i}", t), g) for i, t in enumerate(times[:2])], now=now)
+    store.record_batch([(ev(f"b{i}", t), g) for i, t in enumerate(times[2:])], now=now)
+    minutes = store.minute_counts(g.id, now, 60)
+    assert minutes[-1] == 1 and minutes[-2] == 2 and minutes[-6] == 1 and sum(minutes) == 4
+    assert store.minute_counts(g.id, now, 122)[0] == 0  # 2 h 1 min ago: past the retention
+    hours = store.hour_counts(g.id, now, 24)
+    assert hours[-1] == 4 and hours[-3] == 1 and hours[-4] == 1 and sum(hours) == 6
+    group = store.load_group(g.id)
+    assert group is not None and group.count == 6
+    # a later batch: the old minutes slide out of the last hour
+    later = now + 5 * 3600
+    store.record_batch([(ev("c1", later), g)], now=later)
+    assert store.minute_counts(g.id, later, 60) == [0] * 59 + [1]
+    assert store.hour_counts(g.id, later, 24)[-1] == 1 and sum(store.hour_counts(g.id, later)) == 7
+    # an entry stamped ahead (a skewed clock) shows in its own minute, once that has come
+    store.record_batch([(ev("c2", later + 600), g)], now=later)
+    assert sum(store.minute_counts(g.id, later, 60)) == 1
+    assert store.minute_counts(g.id, later + 600, 60)[-1] == 1
