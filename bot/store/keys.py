@@ -81,8 +81,9 @@ class Keys:
     # ---- per group (same hash tag as its shard) -----------------------------------------------
 
     def group(self, gid: str) -> str:
-        """HASH of the group; also its per-minute and per-hour counts (fields cm, ch: JSON
-        [newest, age, count, age, count, ...]) and the revisions that threw it (revs)."""
+        """HASH of the group; also its per-minute counts (field cm: JSON [base, age, count,
+        age, count, ...], slot = base - age) and the revisions that threw it (revs). Its
+        per-hour counts are its scores in the hourly rankings."""
         return f"{self.tag(shard_of(gid))}:g:{gid}"
 
     def messages(self, gid: str) -> str:
