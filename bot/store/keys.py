@@ -74,10 +74,6 @@ class Keys:
         """ZSET: union of the closed rank buckets first..last (a short-lived cache)."""
         return f"{self.tag(shard)}:hc:cache:{first}-{last}"
 
-    def top_scratch(self, shard: int, token: str) -> str:
-        """ZSET a top query builds and deletes in the same script call."""
-        return f"{self.tag(shard)}:tmp:top:{token}"
-
     # ---- per group (same hash tag as its shard) -----------------------------------------------
 
     def group(self, gid: str) -> str:

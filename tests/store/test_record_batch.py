@@ -5,7 +5,8 @@ from __future__ import annotations
 import redis
 
 from bot.models import ErrorEvent, Fingerprint, Rejected
-from bot.store.redis_store import RedisStore
+from bot.store.keys import Keys, shard_of
+from bot.store.redis_store import RedisStore, Retention
 
 T0 = 1_764_000_000.0
 
@@ -151,3 +152,23 @@ def test_minute_and_hour_counts_in_any_order_within_their_retention(
     store.record_batch([(ev("c2", later + 600), g)], now=later)
     assert sum(store.minute_counts(g.id, later, 60)) == 1
     assert store.minute_counts(g.id, later + 600, 60)[-1] == 1
+
+
+def test_history_buckets_expire_after_their_end_not_their_last_write(
+    redis_client: redis.Redis, key_prefix: str
+) -> None:
+    """A late entry neither keeps an old bucket alive nor creates one no window reads."""
+    store = RedisStore(redis_client, key_prefix, Retention(hours_s=2 * 86400))
+    g = fp("fp1-late")
+    now = T0 - T0 % 3600 + 600
+    hour = int(now // 3600)
+    late = now - 3 * 3600  # its hourly bucket ended 2 h 10 min ago
+    ancient = now - 3 * 86400  # past the hourly retention, within the daily one
+    store.record_batch([(ev("x1", late), g), (ev("x2", ancient), g)], now=now)
+    k, s = Keys(key_prefix), shard_of(g.id)
+    ttl = redis_client.ttl(k.rank(s, f"h{hour - 3}"))
+    assert 2 * 86400 - 2 * 3600 - 700 < ttl <= 2 * 86400 - 2 * 3600 - 600 + 1
+    assert not redis_client.exists(k.rank(s, f"h{int(ancient // 3600)}"))
+    assert redis_client.zscore(k.rank(s, f"d{int(ancient // 86400)}"), g.id) == 1
+    assert not redis_client.exists(k.rank(s, f"f{int(late // 300)}"))  # 5-minute: kept 2 h 5 min
+    assert store.hour_counts(g.id, now, 24)[-4] == 1

@@ -92,11 +92,15 @@ local function encode_slots(slots, base, keep)
   return cjson.encode(out)
 end
 
+-- (nil for the encoding when nothing changes: no slot within the window)
 local function bump_slots(enc, adds, base, keep)
-  local slots = decode_slots(enc)
+  local fresh = {}
   for s, n in pairs(adds) do
-    if base - s < keep then slots[s] = (slots[s] or 0) + n end
+    if base - s < keep then fresh[#fresh + 1] = s end
   end
+  if #fresh == 0 and enc then return nil, nil end
+  local slots = decode_slots(enc)
+  for _, s in ipairs(fresh) do slots[s] = (slots[s] or 0) + adds[s] end
   return slots, encode_slots(slots, base, keep)
 end
 
@@ -233,7 +237,7 @@ for _, g in ipairs(p.groups) do
         local created = tonumber(h.created) or now
         local last_spike = tonumber(h.spike_at) or 0
         if now - created >= sp.min_age and now - last_spike >= sp.cooldown then
-          local yes, rate, brate = is_spike(sp, mslots)
+          local yes, rate, brate = is_spike(sp, mslots or decode_slots(h.cm))
           if yes then
             set.spike_at = now
             notice(g, {kind = 'spike', rate = rate, baseline = brate, now = now})
