@@ -36,6 +36,10 @@ class Keys:
         """ZSET group id -> last seen (epoch s): every live group of the shard."""
         return f"{self.tag(shard)}:idx"
 
+    def auto_resolves(self, shard: int) -> str:
+        """ZSET group id -> when it resolves itself (its last entry + auto_resolve_after)."""
+        return f"{self.tag(shard)}:ares"
+
     def seen(self, shard: int, hour: int) -> str:
         """SET of insertIds whose entry timestamp falls in `hour` (epoch hours); kept 25 h."""
         return f"{self.tag(shard)}:seen:{hour}"

@@ -9,6 +9,10 @@
 -- A spike: an open or acknowledged group at least `min_age` s old whose rate over the last
 -- `recent` minutes is >= `min_rate`/min and >= `factor` x its per-minute rate over the
 -- `baseline` minutes before; at most one spike notice per `cooldown` s.
+-- Ownership and release additions (per group, optional; bot.store.redis_store builds them):
+--   kv: the distinct scopes of its entries, each "\31revision=R\31key=value\31...\31", for
+--     scoped snoozes; ar: auto_resolve_after seconds (0: never); at: ack_timeout seconds.
+--   The last key of KEYS is the shard's auto-resolve zset (group id -> when it resolves).
 -- Returns {duplicates, gid, new, regressed, added, count, state, ...}.
 local p = cjson.decode(ARGV[1])
 local tag = string.sub(KEYS[1], 1, -5)  -- "<prefix>:{<prefix>.<shard>}" from the due key
@@ -62,13 +66,21 @@ for gi, g in ipairs(p.groups) do
         if g.meta.revision then redis.call('HSET', gk, 'revision', g.meta.revision) end
       end
       state = redis.call('HGET', gk, 'state')
-      if state == 'resolved' then
+      -- ---- resolved in the next release: entries of revisions seen before the resolve are
+      -- counted quietly; the first entry of a revision not seen yet is the regression
+      local release = state == 'resolved' and redis.call('HGET', gk, 'resolve_next')
+      local held = release and not (g.rev and g.rev ~= '' and redis.call('SISMEMBER', rk, g.rev) == 0)
+      if held then
+        state = 'resolved'
+      elseif state == 'resolved' then
         local by = redis.call('HGET', gk, 'resolved_by') or ''
         local at = redis.call('HGET', gk, 'resolved_at') or ''
+        local auto = redis.call('HGET', gk, 'auto_resolved') and 1 or 0
         redis.call('HSET', gk, 'state', 'open', 'regressed_at', now)
-        redis.call('HDEL', gk, 'acked_by', 'acked_at')
+        redis.call('HDEL', gk, 'acked_by', 'acked_at', 'resolve_next', 'auto_resolved', 'ack_reminded_at')
         redis.call('HINCRBY', gk, 'regressions', 1)
-        redis.call('RPUSH', nk, cjson.encode({kind = 'regression', by = by, at = tonumber(at) or 0, now = now}))
+        redis.call('RPUSH', nk, cjson.encode({kind = 'regression', by = by, at = tonumber(at) or 0, now = now,
+                                              auto = auto, release = release and g.rev or nil}))
         redis.call('EXPIRE', nk, p.ttl_group)
         state = 'open'
         regressed = 1
@@ -83,11 +95,42 @@ for gi, g in ipairs(p.groups) do
           if left <= 0 then wake = true else redis.call('HSET', gk, 'snooze_left', left) end
         end
         if till and till <= now then wake = true end
+        local why = nil
+        -- ---- scoped snoozes: an entry outside the scope ("env=staging") wakes the group
+        local sscope = redis.call('HGET', gk, 'snooze_scope')
+        if sscope and g.kv then
+          for _, combo in ipairs(g.kv) do
+            if not string.find(combo, '\31' .. sscope .. '\31', 1, true) then
+              wake = true
+              why = 'scope'
+            end
+          end
+        end
+        -- ---- until escalating: the entries since the snooze (at most the last hour's)
+        -- reach `factor` x the hour before the snooze
+        local factor = tonumber(redis.call('HGET', gk, 'snooze_factor') or '')
+        if factor then
+          local sb = redis.call('HMGET', gk, 'snooze_before', 'snooze_minute', 'snooze_base')
+          local before, sm, base = tonumber(sb[1]) or 1, tonumber(sb[2]) or 0, tonumber(sb[3]) or 0
+          local cur = math.floor(now / 60)
+          local from = math.max(sm, cur - 59)
+          local mf = {}
+          for m = from, cur do mf[#mf + 1] = string.format('%d', m) end
+          local after = 0
+          for _, v in ipairs(redis.call('HMGET', mk, unpack(mf))) do after = after + (tonumber(v) or 0) end
+          if from == sm then after = after - base end
+          if after >= factor * before then
+            wake = true
+            why = 'escalating'
+          end
+        end
         if wake then
           state = redis.call('HGET', gk, 'snooze_prev') or 'open'
           redis.call('HSET', gk, 'state', state)
-          redis.call('HDEL', gk, 'snooze_left', 'snooze_until', 'snooze_prev')
-          redis.call('RPUSH', nk, cjson.encode({kind = 'unsnoozed', now = now}))
+          redis.call('HDEL', gk, 'snooze_left', 'snooze_until', 'snooze_prev', 'snooze_scope',
+                     'snooze_factor', 'snooze_before', 'snooze_minute', 'snooze_base')
+          redis.call('RPUSH', nk, cjson.encode({kind = 'unsnoozed', now = now, why = why,
+                                                scope = sscope or nil, factor = factor}))
           redis.call('EXPIRE', nk, p.ttl_group)
           redis.call('ZADD', KEYS[1], 'NX', now, g.id)
           notify = 1
@@ -98,6 +141,19 @@ for gi, g in ipairs(p.groups) do
         if due < now then due = now end
         redis.call('ZADD', KEYS[1], 'NX', due, g.id)
         notify = 1
+        -- ---- ack reminders: an acknowledged group that keeps firing reminds its
+        -- acknowledger once per ack_timeout
+        if state == 'acknowledged' and (g.at or 0) > 0 then
+          local ack = redis.call('HMGET', gk, 'acked_by', 'acked_at', 'ack_reminded_at')
+          local since = tonumber(ack[3] or '') or tonumber(ack[2] or '') or now
+          if now - since >= g.at then
+            redis.call('HSET', gk, 'ack_reminded_at', now)
+            redis.call('RPUSH', nk, cjson.encode({kind = 'ack_reminder', user = ack[1] or '',
+                                                  at = tonumber(ack[2] or '') or now, now = now}))
+            redis.call('EXPIRE', nk, p.ttl_group)
+            redis.call('ZADD', KEYS[1], 'NX', now, g.id)
+          end
+        end
       end
       if p.spike and regressed == 0 and (state == 'open' or state == 'acknowledged') then
         local sp = p.spike
@@ -126,6 +182,18 @@ for gi, g in ipairs(p.groups) do
         redis.call('RPUSH', nk, cjson.encode({kind = 'new_revision', revision = g.rev, now = now}))
         redis.call('EXPIRE', nk, p.ttl_group)
         redis.call('ZADD', KEYS[1], 'NX', now, g.id)
+      end
+    end
+    -- ---- auto-resolve: resolves itself `ar` seconds after its last entry (the notifier's sweep)
+    if g.ar ~= nil then
+      local ark = KEYS[#KEYS]
+      if g.ar > 0 and state ~= 'resolved' then
+        local last = tonumber(redis.call('HGET', gk, 'last')) or now
+        redis.call('HSET', gk, 'auto_resolve_s', g.ar)
+        redis.call('ZADD', ark, last + g.ar, g.id)
+        redis.call('EXPIRE', ark, p.ttl_group)
+      else
+        redis.call('ZREM', ark, g.id)
       end
     end
     redis.call('EXPIRE', gk, p.ttl_group)
