@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.i18n import t
+from bot.notify.blocks import escape
 from bot.notify.notifier import Notifier
 from bot.snoozes import ESCALATING_FACTOR, escalating_arg
 from bot.store.redis_store import Group, RedisStore
@@ -65,11 +66,18 @@ class Lifecycle:
             arg = json.dumps(base)
         res = self.store.transition(gid, transition, user, now, arg, scope)
         if res.status == "not_found":
-            return Outcome(False, t("error.not_found", locale, gid=gid))
+            # gid is what the user typed (`/triage ack <!channel>`): escaped, it cannot ping.
+            return Outcome(False, t("error.not_found", locale, gid=escape(gid)))
         if res.status == "invalid":
             return Outcome(
                 False,
-                t("error.invalid_transition", locale, action=transition, gid=gid, state=res.state),
+                t(
+                    "error.invalid_transition",
+                    locale,
+                    action=transition,
+                    gid=escape(gid),
+                    state=res.state,
+                ),
             )
         if res.status == "ok":
             group = self.notifier.refresh(gid)

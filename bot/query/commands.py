@@ -140,7 +140,7 @@ def _act(deps: Deps, args: list[str], user: str, channel: str, cmd: str) -> Repl
     out = deps.lifecycle.act(gid, transition, user, arg, locale=loc, scope=scope)
     if not out.ok:
         return Reply(out.message)
-    return Reply(t("cmd.done", loc, gid=gid, state=t(f"statename.{out.state}", loc)))
+    return Reply(t("cmd.done", loc, gid=escape(gid), state=t(f"statename.{out.state}", loc)))
 
 
 def _snooze_args(words: list[str], loc: str) -> tuple[str, str | float, str] | Reply:
