@@ -20,6 +20,7 @@ from pydantic import (
 from bot.fingerprint import DEFAULT_STRATEGY, STRATEGIES
 from bot.fingerprint.inapp import NO_RULES, InAppRules
 from bot.fingerprint.rules import FingerprintRule
+from bot.models import ErrorEvent
 from bot.oncall.config import RotationConfig
 from bot.oncall.rotation import Rotation
 from bot.routing.config.fields import (
@@ -48,6 +49,7 @@ from bot.routing.match import (
     OwnerRouting,
     RouteTable,
 )
+from bot.routing.owners import CodeLocation, code_location
 from bot.routing.owners_config import OwnersConfig
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
@@ -282,6 +284,16 @@ class Config(BaseModel):
     _table: RouteTable = PrivateAttr()
     _in_app_cache: dict[str, InAppRules] = PrivateAttr(default_factory=dict)
 
+    def _locate(self, event: ErrorEvent) -> CodeLocation | None:
+        """The culprit's code as this config's grouping strategy sees it (fp2: with the
+        service's in-app rules), for `owner: code` routes."""
+        from bot.fingerprint.fp2 import stacktrace as fp2
+
+        if (self.defaults.grouping.strategy or DEFAULT_STRATEGY) != "fp2":
+            return code_location(event)
+        cfg = fp2.config_of(self.in_app_for(event.service))
+        return code_location(event, lambda text: fp2.parse_stacktrace(text, cfg))
+
     def in_app_for(self, service: str) -> InAppRules:
         """The in-app rules of a service: the patterns of every matching `in_app` rule."""
         if not self.in_app:
@@ -335,6 +347,7 @@ class Config(BaseModel):
             owners = OwnerRouting(
                 self.owners.table,
                 {n: self._destination(t, DEFAULT_ROUTE_INDEX, None) for n, t in teams.items()},
+                self._locate,
             )
         self._table = RouteTable(routes, default, owners)
         return self
