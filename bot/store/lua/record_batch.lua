@@ -178,7 +178,9 @@ for gi, g in ipairs(p.groups) do
           end
         end
       end
-      if g.rev and g.rev ~= '' and redis.call('SADD', rk, g.rev) == 1 and state ~= 'snoozed' then
+      -- (a release regression's notice names the new revision already)
+      local quiet_rev = state == 'snoozed' or (release and regressed == 1)
+      if g.rev and g.rev ~= '' and redis.call('SADD', rk, g.rev) == 1 and not quiet_rev then
         redis.call('RPUSH', nk, cjson.encode({kind = 'new_revision', revision = g.rev, now = now}))
         redis.call('EXPIRE', nk, p.ttl_group)
         redis.call('ZADD', KEYS[1], 'NX', now, g.id)
