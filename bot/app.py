@@ -29,12 +29,17 @@ from bot.ingest.push import CertCache, PushVerifier, handle_push
 from bot.lifecycle import Lifecycle
 from bot.logs import silence_body_loggers
 from bot.metrics import METRICS
+from bot.models import ErrorEvent
 from bot.notify.notifier import Notifier, Router, Target
 from bot.notify.pacing import ChannelPacer
 from bot.notify.sender import Sender, make_client
+from bot.oncall.service import OnCall
 from bot.routing.config import ConfigError
 from bot.routing.reload import ConfigHolder
 from bot.routing.router import make_router
+from bot.snoozes import GroupLifecycle
+from bot.store.keys import Keys
+from bot.store.oncall import OverrideStore
 from bot.store.redis_store import DigestPolicy, RedisStore, Retention
 from bot.store.subscriptions import CachedSubscriptions, SubscriptionStore
 
@@ -139,6 +144,12 @@ def build(
         digest=DigestPolicy(threshold=digest_threshold),
     )
     lifecycle = Lifecycle(store, notifier, clock)
+    oncall = OnCall(
+        OverrideStore(client, Keys(settings.redis_prefix)),
+        lambda: holder.current if holder else None,
+        sender.usergroup_members,
+        clock,
+    )
     deps = Deps(
         store,
         notifier,
@@ -148,6 +159,7 @@ def build(
         subs,
         clock=clock,
         config=lambda: holder.current if holder else None,
+        oncall=oncall,
     )
     app = App(
         signing_secret=settings.slack_signing_secret,
@@ -187,7 +199,19 @@ def build(
             clock,
         )
     fingerprinter = make_fingerprinter(lambda: holder.current if holder else None)
-    pipeline = Pipeline(store, fingerprinter, policy=policy, clock=clock, on_result=on_result)
+
+    def lifecycle(event: ErrorEvent) -> GroupLifecycle:  # from the config in force
+        cfg = holder.current if holder else None
+        return cfg.lifecycle(event) if cfg is not None else GroupLifecycle()
+
+    pipeline = Pipeline(
+        store,
+        fingerprinter,
+        policy=policy,
+        clock=clock,
+        on_result=on_result,
+        lifecycle=lifecycle if holder is not None else None,
+    )
     puller = None
     if with_puller and settings.pubsub_subscription:
         puller = Puller(
