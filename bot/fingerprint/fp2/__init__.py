@@ -35,7 +35,7 @@ from bot.fingerprint.fp1 import (
     route_template,
     short_type,
 )
-from bot.fingerprint.fp2.logline import canonical
+from bot.fingerprint.fp2.logline import canonical, json_text_stack
 from bot.fingerprint.fp2.stacktrace import (
     Frame,
     InAppConfig,
@@ -131,6 +131,10 @@ def _compute(
         st = parse_stacktrace(stack, in_app)
     if st is None and "\n" in message:
         st = parse_stacktrace(message, in_app)
+    if st is None and not stack and message[:1] == "{":  # a JSON line logged as text
+        inner = json_text_stack(message)
+        if inner is not None:
+            st = parse_stacktrace(inner, in_app)
     loc = event.report_location
     if st is None and not (loc and loc.get("functionName")):  # the common no-trace shapes
         if rules:
@@ -252,6 +256,10 @@ def _finish(
             if notes is not None:
                 why = "no frame is in-app" if not top else f"type {type_!r} is generic"
                 notes.append(f"{why}: the message template is hashed")
+            if not top and st is not None and len(st.exceptions) > 1:
+                # the wrappers say which library failed ("PSQLException" over a refused
+                # ConnectException): their types, outermost first, never their frames
+                comps.append(("chain", " ".join(e.type for e in st.exceptions[:-1])))
             if not top and innermost is not None and not tpl.replace("<*>", "").strip(" :"):
                 comps.append(("frame", f"{innermost.module} {innermost.function}"))
                 if notes is not None:
