@@ -329,7 +329,7 @@ def _is_caret(s: str) -> bool:
 
 _JVM_FRAME = re.compile(r"^\s*at (?:[\w.@-]*/+)?([\w$.<>\[\]/-]+?)\.([\w$<>\[\]-]+)\(([^)]*)\)")
 _JVM_HEAD = re.compile(
-    r"^\s*(Caused by: |Suppressed: |Wrapped by: )?(?:\[CIRCULAR REFERENCE: )?"
+    r"^\s*(?:Fatal Exception: )?(Caused by:? |Suppressed: |Wrapped by: )?(?:\[CIRCULAR REFERENCE: )?"
     r"([a-zA-Z_$][\w$]*(?:\.[\w$]+)+|[A-Z][\w$]*(?:Exception|Error|Throwable))(?::\s?(.*))?$"
 )
 # Generated parts of JVM class names: proxies and enhancers (Hibernate/ByteBuddy, javassist,
