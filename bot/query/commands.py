@@ -11,10 +11,10 @@ from typing import Any
 
 from bot.deps import Deps
 from bot.i18n import t
-from bot.lifecycle import parse_duration
 from bot.notify.blocks import escape, links_line
 from bot.oncall.slash import answer_oncall
 from bot.query import blocks as qb
+from bot.routing.config import parse_duration
 from bot.routing.match import SEVERITIES
 from bot.store.history import WINDOWS
 from bot.store.subscriptions import Subscription
@@ -130,7 +130,7 @@ def _act(deps: Deps, args: list[str], user: str, channel: str, cmd: str) -> Repl
         spec = args[1] if len(args) > 1 else "1h"
         if (m := _COUNT.match(spec)) and not spec.isdigit():
             transition, arg = "snooze_count", int(m.group(1))
-        elif (dur := parse_duration(spec)) is not None:
+        elif (dur := _snooze_seconds(spec)) is not None:
             arg = dur
         else:
             return Reply(t("cmd.bad_duration", loc, value=escape(spec)))
@@ -138,6 +138,15 @@ def _act(deps: Deps, args: list[str], user: str, channel: str, cmd: str) -> Repl
     if not out.ok:
         return Reply(out.message)
     return Reply(t("cmd.done", loc, gid=escape(gid), state=t(f"statename.{out.state}", loc)))
+
+
+def _snooze_seconds(spec: str) -> float | None:
+    """A snooze length, in the config file's duration syntax ("30s", "45m", "1h30m", "2d")."""
+    try:
+        seconds = parse_duration(spec.lower())
+    except ValueError:
+        return None
+    return seconds if seconds > 0 else None
 
 
 def _subscribe(deps: Deps, args: list[str], user: str, channel: str) -> Reply:
