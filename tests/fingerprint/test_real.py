@@ -141,7 +141,7 @@ def test_in_app_rules_of_the_service_change_what_is_hashed() -> None:
         ("jvm-javassist-npe", "com.acme.inv.Reorder lambda$planAll"),
         ("kotlin-ktor-quota", "com.acme.quota.QuotaService reserve"),
         ("node-minified-tenant", "dist/server.js handleRequestError"),
-        ("py-gae-deploy-dir", "handlers/contacts.py get"),
+        ("py-gae-deploy-dir", "s~acme-crm/contacts.py get"),
         ("py-egg-version", "partner_sdk/client.py _get"),
     ],
 )

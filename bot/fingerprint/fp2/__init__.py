@@ -20,6 +20,7 @@ FROZEN once released, like fp1: a change of algorithm is a new strategy (`fp3`).
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from itertools import chain
 
@@ -30,8 +31,6 @@ from bot.fingerprint.fp1 import (
     _func_name,
     _short_message,
     _type_from_message,
-    _variables,
-    cached_template,
     culprit_of,
     route_template,
     short_type,
@@ -44,6 +43,7 @@ from bot.fingerprint.fp2.stacktrace import (
     config_of,
     parse_stacktrace,
 )
+from bot.fingerprint.fp2.template import message_template
 from bot.fingerprint.inapp import InAppRules
 from bot.fingerprint.rules import FingerprintRule, expand
 from bot.models import ErrorEvent, Fingerprint
@@ -59,6 +59,36 @@ def _hash(components: Sequence[tuple[str, str]]) -> str:
 
 
 _blake2b = hashlib.blake2b
+
+
+_DIGIT_TOKEN = re.compile(r"(?a)\b[A-Za-z_]*+[0-9]\w*")
+_TEMPLATE_CACHE: dict[str, str] = {}
+_TEMPLATE_CACHE_MAX = 16384
+
+
+def cached_template(text: str) -> str:
+    """fp2's `message_template`, memoised as fp1's is (see fp1.cached_template)."""
+    canon = _DIGIT_TOKEN.sub("0", text)
+    out = _TEMPLATE_CACHE.get(canon)
+    if out is None:
+        if len(_TEMPLATE_CACHE) >= _TEMPLATE_CACHE_MAX:
+            _TEMPLATE_CACHE.clear()
+        out = _TEMPLATE_CACHE[canon] = message_template(canon)
+    return out
+
+
+def _variables(
+    comps: Sequence[tuple[str, str]], service: str, type_: str, dotted: str, message: str
+) -> dict[str, str]:
+    mod, _, fn = dotted.rpartition(".")  # "module.function" of the top frame, split at its last dot
+    return {
+        "default": " ".join(v for _, v in comps),
+        "service": service,
+        "type": type_,
+        "function": fn,
+        "module": mod,
+        "message": cached_template(message) if message else "",
+    }
 
 
 def fingerprint(

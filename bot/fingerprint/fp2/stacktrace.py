@@ -79,7 +79,7 @@ _GO_STDLIB_NAMES = (
     "archive bufio builtin bytes cmp compress container context crypto database debug embed "
     "encoding errors expvar flag fmt go hash html image index internal io iter log maps "
     "math mime net os path plugin reflect regexp runtime slices sort strconv strings sync "
-    "syscall testing text time unicode unique unsafe weak vendor"
+    "syscall testing text time unicode unique unsafe weak vendor panic"  # panic: the builtin
 )
 _GO_STDLIB = frozenset(_GO_STDLIB_NAMES.split(" "))
 
@@ -106,7 +106,7 @@ _HEXHASH_SEG = re.compile(r"(?<=[.\-_])[0-9a-f]{6,}(?=[.\-_])")
 # A path segment that names a version or a deploy, not code: "1.378705245900539993",
 # "20240501t101500.4581", "v2", "2.4.1", "webapp2-2.5.2", "partner_sdk-2.4.1-py3.11.egg".
 _VERSION_SEG = re.compile(
-    r"^(?:v?\d[\w.]*|\d{8}t\d{6}(?:\.\d+)?|[\w.]+-\d+(?:\.\d+)+(?:[-.][\w.]+)?(?:\.egg)?|s~[\w-]+)$"
+    r"^(?:v?\d[\w.]*|\d{8}t\d{6}(?:\.\d+)?|[\w.]+-\d+(?:\.\d+)+(?:[-.][\w.]+)?(?:\.egg)?)$"
 )
 _BUNDLE_NAME = re.compile(r"(?<=[.\-_])(?=[\w]*\d)[A-Za-z0-9_]{6,}(?=\.)|^\d+(?=\.)")
 
@@ -594,6 +594,10 @@ def _parse_go(text: str, cfg: InAppConfig) -> Stacktrace | None:
     return Stacktrace("go", (ExceptionInfo(typ or "", value, _cap(frames)),))
 
 
+_GOROOTS = ("go/src/", "/usr/local/go/src/", "/usr/lib/go/src/", "/usr/lib/golang/src/",
+            "/usr/local/opt/go/", "/opt/homebrew/opt/go/", "/usr/local/Cellar/go/")  # fmt: skip
+
+
 def _go_classify(pkg: str, path: str, cfg: InAppConfig) -> tuple[bool, str]:
     if cfg.include or cfg.exclude:
         r = _rules(pkg, path, cfg)
@@ -607,8 +611,8 @@ def _go_classify(pkg: str, path: str, cfg: InAppConfig) -> tuple[bool, str]:
         return False, "library: Go module cache or vendor directory"
     if "/third_party/" in pkg + "/" or "third_party/" in path:
         return False, "library: third_party directory"
-    if "go/src/" in path and "." not in first and first != "main" and "/" not in path[:1]:
-        return False, "library: Go runtime source"
+    if path.startswith(_GOROOTS) or any(r in path for r in _GOROOTS[1:]):
+        return False, "library: Go runtime source (GOROOT)"
     m = _rx(_GO_LIBRARY_MODULES).match(pkg)
     if m is not None:
         return False, _why_prefix(m.group())
