@@ -29,6 +29,7 @@ from bot.ingest.push import CertCache, PushVerifier, handle_push
 from bot.lifecycle import Lifecycle
 from bot.logs import silence_body_loggers
 from bot.metrics import METRICS
+from bot.models import ErrorEvent
 from bot.notify.notifier import Notifier, Router, Target
 from bot.notify.pacing import ChannelPacer
 from bot.notify.sender import Sender, make_client
@@ -36,6 +37,7 @@ from bot.oncall.service import OnCall
 from bot.routing.config import ConfigError
 from bot.routing.reload import ConfigHolder
 from bot.routing.router import make_router
+from bot.snoozes import GroupLifecycle
 from bot.store.keys import Keys
 from bot.store.oncall import OverrideStore
 from bot.store.redis_store import DigestPolicy, RedisStore, Retention
@@ -197,7 +199,19 @@ def build(
             clock,
         )
     fingerprinter = make_fingerprinter(lambda: holder.current if holder else None)
-    pipeline = Pipeline(store, fingerprinter, policy=policy, clock=clock, on_result=on_result)
+
+    def lifecycle(event: ErrorEvent) -> GroupLifecycle:  # from the config in force
+        cfg = holder.current if holder else None
+        return cfg.lifecycle(event) if cfg is not None else GroupLifecycle()
+
+    pipeline = Pipeline(
+        store,
+        fingerprinter,
+        policy=policy,
+        clock=clock,
+        on_result=on_result,
+        lifecycle=lifecycle if holder is not None else None,
+    )
     puller = None
     if with_puller and settings.pubsub_subscription:
         puller = Puller(

@@ -23,6 +23,7 @@ from bot.fingerprint import fingerprint
 from bot.ingest.logentry import parse_entry
 from bot.metrics import METRICS
 from bot.models import ErrorEvent, Fingerprint, Rejected
+from bot.snoozes import GroupLifecycle
 from bot.store.redis_store import BatchResult, RedisStore
 
 log = logging.getLogger(__name__)
@@ -65,8 +66,10 @@ class Pipeline:
         policy: BatchPolicy | None = None,
         clock: Callable[[], float] = time.time,
         on_result: Callable[[BatchResult], None] | None = None,
+        lifecycle: Callable[[ErrorEvent], GroupLifecycle] | None = None,
     ) -> None:
         self.store = store
+        self.lifecycle = lifecycle  # auto_resolve_after / ack_timeout of a group (its routes)
         self.fingerprinter = fingerprinter
         self.policy = policy or BatchPolicy()
         self.clock = clock
@@ -100,6 +103,7 @@ class Pipeline:
             now=self.clock(),
             update_interval=p.update_interval,
             group_wait=p.group_wait,
+            lifecycle=self.lifecycle,
         )
         METRICS.entries_in.inc(len(payloads))
         METRICS.duplicates.inc(result.duplicates)

@@ -106,6 +106,7 @@ class Notifier:
         self.digest = digest
         if pace and sender.pace is None:
             sender.pace = ChannelPacer(store, clock)
+        self._next_auto_resolve = 0.0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -140,6 +141,7 @@ class Notifier:
         for gid in self.store.claim_escalations(now, lease_until, self.batch):
             self._escalate(gid, now, lease_until)
             n += 1
+        n += self._auto_resolve(now)
         gids = self.store.claim_due(now, lease_until, self.batch)
         groups = self._wake(gids, self.store.load_groups(gids), now)
         admitted = self._admit(groups, now)
@@ -169,6 +171,25 @@ class Notifier:
                 self.store.transition(gids[i], "wake", "", now)
                 out[i] = self.store.load_group(gids[i])
         return out
+
+    AUTO_RESOLVE_EVERY_S = 5.0  # how often the auto-resolve schedule is looked at
+
+    def _auto_resolve(self, now: float) -> int:
+        """Groups with no event for their auto_resolve_after resolve themselves (a timeline
+        entry; a later event is a regression). The transition checks again, so of several
+        replicas one resolves and re-renders."""
+        if now < self._next_auto_resolve:
+            return 0
+        self._next_auto_resolve = now + self.AUTO_RESOLVE_EVERY_S
+        n = 0
+        for gid, after in self.store.due_auto_resolves(now, self.batch):
+            if (
+                after > 0
+                and self.store.transition(gid, "auto_resolve", "", now, after).status == "ok"
+            ):
+                self.refresh(gid)
+                n += 1
+        return n
 
     def _targets(self, group: Group) -> list[Target]:
         return list(self.router(group)) or [Target(self.default_channel)]

@@ -24,8 +24,8 @@ import re
 from collections.abc import Sequence
 from itertools import chain
 
+from bot.fingerprint.fp1 import GENERIC_TYPES as FP1_GENERIC_TYPES
 from bot.fingerprint.fp1 import (
-    GENERIC_TYPES,
     Explanation,
     FrameDecision,
     _func_name,
@@ -49,6 +49,12 @@ from bot.fingerprint.rules import FingerprintRule, expand
 from bot.models import ErrorEvent, Fingerprint
 
 VERSION = "fp2"
+# Types that say little on their own: fp1's, and wrappers of other errors.
+GENERIC_TYPES = FP1_GENERIC_TYPES | {
+    "ExceptionGroup", "BaseExceptionGroup", "AggregateError", "kotlin.Throwable",
+    "java.util.concurrent.ExecutionException", "java.util.concurrent.CompletionException",
+    "java.lang.reflect.InvocationTargetException", "java.lang.reflect.UndeclaredThrowableException",
+}  # fmt: skip
 TOP_FRAMES = 3  # in-app frames hashed
 TITLE_MESSAGE_CHARS = 80
 
