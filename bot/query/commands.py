@@ -146,7 +146,8 @@ def _act(deps: Deps, args: list[str], user: str, channel: str, cmd: str) -> Repl
 def _snooze_args(words: list[str], loc: str) -> tuple[str, str | float, str] | Reply:
     """[30m|1h|10x|escalating [5x]] [key=value]: (transition, arg, scope). A scope alone
     snoozes without an end, for entries with that value only."""
-    transition, arg, scope = "", "", ""
+    transition, scope = "", ""
+    arg: str | float = ""
     for w in words:
         if "=" in w:
             if (sc := parse_scope(w)) is None or scope:
