@@ -155,7 +155,8 @@ def _snooze_seconds(spec: str) -> float | None:
 def _snooze_args(words: list[str], loc: str) -> tuple[str, str | float, str] | Reply:
     """[30m|1h|10x|escalating [5x]] [key=value]: (transition, arg, scope). A scope alone
     snoozes without an end, for entries with that value only."""
-    transition, arg, scope = "", "", ""
+    transition, scope = "", ""
+    arg: str | float = ""
     for w in words:
         if "=" in w:
             if (sc := parse_scope(w)) is None or scope:

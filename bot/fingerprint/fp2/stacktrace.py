@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from typing import NamedTuple
+from urllib.parse import unquote as _unquote
 
 from bot.fingerprint.fp1.stacktrace import ExceptionInfo, Frame, Stacktrace
 from bot.fingerprint.inapp import InAppRules
@@ -60,6 +61,7 @@ _PATH_LIBRARY = (
     "/pkg/mod/", "/usr/local/go/src/", "/usr/lib/go", "/vendor/", "vendor/", "<string>",
     "<anonymous>", "third_party/", "/runtimes/", "python27_lib/", "<attrs generated",
     "webpack-runtime", "webpack/bootstrap", "/usr/share/", "/opt/homebrew/", "/.pyenv/",
+    "/Lib/", "/Python2", "/Python3",
 )  # fmt: skip
 _GO_LIBRARY_MODULES = (
     "google.golang.org/", "golang.org/x/", "github.com/jackc/", "github.com/lib/pq",
@@ -266,6 +268,8 @@ def _parse_python(text: str, cfg: InAppConfig) -> Stacktrace | None:
             m = _PY_FRAME.match(line)
             if m is not None:
                 path, lineno, func = m.group(1), m.group(2), m.group(3) or "?"
+                if "\\" in path:  # a Windows path: C:\\Python311\\Lib\\site-packages\\...
+                    path = path.replace("\\", "/")
                 in_app, why = _classify_path(path, cfg)
                 short = _short_path(path)
                 func = func.strip()
@@ -325,7 +329,7 @@ def _is_caret(s: str) -> bool:
 
 _JVM_FRAME = re.compile(r"^\s*at (?:[\w.@-]*/+)?([\w$.<>\[\]/-]+?)\.([\w$<>\[\]-]+)\(([^)]*)\)")
 _JVM_HEAD = re.compile(
-    r"^\s*(Caused by: |Suppressed: |Wrapped by: )?(?:\[CIRCULAR REFERENCE: )?"
+    r"^\s*(?:Fatal Exception: )?(Caused by:? |Suppressed: |Wrapped by: )?(?:\[CIRCULAR REFERENCE: )?"
     r"([a-zA-Z_$][\w$]*(?:\.[\w$]+)+|[A-Z][\w$]*(?:Exception|Error|Throwable))(?::\s?(.*))?$"
 )
 # Generated parts of JVM class names: proxies and enhancers (Hibernate/ByteBuddy, javassist,
@@ -339,6 +343,7 @@ _JVM_SYNTH = re.compile(
 )
 # Generated parts of JVM method names: Kotlin `$suspendImpl`/`$default`/`$lambda$0`, javac's
 # `lambda$outer$3` numbering, `access$000` bridges.
+_TRAILING_NUMBER = re.compile(r"\$\d+$")  # Scala's $anonfun$run$1, Kotlin's $1
 _JVM_METHOD_SYNTH = re.compile(r"\$(?:suspendImpl|default|lambda-?\$?\d*)$")
 
 
@@ -358,7 +363,7 @@ def _jvm_method(meth: str) -> str:
         return "lambda$" + re.sub(r"\$\d+$", "", body)
     if meth.startswith("access$"):
         return "access$"
-    return _JVM_METHOD_SYNTH.sub("", meth)
+    return _JVM_METHOD_SYNTH.sub("", _TRAILING_NUMBER.sub("", meth))
 
 
 def _parse_jvm(text: str, cfg: InAppConfig) -> Stacktrace | None:
@@ -421,7 +426,7 @@ _NODE_HEAD = re.compile(
 _NODE_WARNING = re.compile(r"^\(node:\d+\) \w+Warning: ")
 # The crash preamble: "node:internal/process/promises:288" or "/app/x.js:42", the source
 # line, then a caret line; printed before the error itself.
-_NODE_PREAMBLE = re.compile(r"^(?:node:[\w/]+|/\S+|file:\S+|[A-Za-z]:\\\S+):\d+$")
+_NODE_PREAMBLE = re.compile(r"^\S+:\d+$")  # confirmed by the caret line below it
 # Minified output by its path: Next.js server output, webpack chunks, *.min.js, bundle.js.
 # Plain dist/ or build/ output (tsc, babel) is minified only when the position says so.
 _BUNDLE_PATH = re.compile(r"/\.next/|/chunks/|\.min\.js|\bbundle\.js|\bchunk-")
@@ -467,7 +472,13 @@ def _node_frame(s: str, cfg: InAppConfig) -> Frame | None:
     col = lm.group(3) if lm else None
     if path.startswith("index ") and not ln:  # "at async Promise.all (index 0)"
         return Frame("<builtin>", func, "", None, False, "library: a builtin", path=path)
+    if "\\" in path:  # a Windows path
+        path = path.replace("\\", "/")
+    if path.startswith("file:///"):
+        path = _unquote(path[7:])
     in_app, why = _classify_path(path, cfg)
+    if in_app and "/" not in path and path.endswith(".js"):  # Node < 16 core: "net.js"
+        in_app, why = False, "library: Node.js core module"
     short = _short_path(path)
     if func.startswith("__webpack_"):
         in_app, why = False, "library: bundler runtime"

@@ -129,13 +129,13 @@ def _classify(token: str) -> str:
     return "".join(parts) if changed else token
 
 
-# A value with its punctuation but no letters ("#3#", "10.0.0.1,", "v=" excluded), a name
-# with a number in parentheses ("LOCAL(0)"), a URI: one variable. Brackets and quotes around
-# it and a trailing , ; : . stay, so "(4.64 KB)" keeps its shape.
+# A value with its punctuation but no letters ("#3#", "10.0.0.1,"), a name with a number in
+# parentheses ("LOCAL(0)"), a non-HTTP URI (a data location): one variable. Brackets and
+# quotes around it and a trailing , ; : . stay, so "(4.64 KB)" keeps its shape.
 _WRAPPED: Final = re.compile(r"^([(\[{<\"']*)(.*?)([)\]}>\"',;:.]*)$")
 _LETTERLESS: Final = re.compile(r"[^A-Za-z\s=]*\d[^A-Za-z\s=]*")
 _NAME_NUMBER: Final = re.compile(r"[A-Za-z_]+\(\d+\)([,;:.]?)")
-_URI: Final = re.compile(r"[A-Za-z][\w.+-]*://\S*")
+_URI: Final = re.compile(r"(?!https?://)[A-Za-z][\w.+-]*://\S*")  # http(s): the route counts
 
 
 def _whole(token: str) -> str | None:
