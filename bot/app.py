@@ -132,6 +132,12 @@ def build(
             d.digest_threshold,
         )
         escalate_after, repeat_interval = d.escalate_after, d.repeat_interval
+    oncall = OnCall(
+        OverrideStore(client, Keys(settings.redis_prefix)),
+        lambda: holder.current if holder else None,
+        sender.usergroup_members,
+        clock,
+    )
     notifier = Notifier(
         store,
         sender,
@@ -142,14 +148,9 @@ def build(
         escalate_after=escalate_after,
         repeat_interval=repeat_interval,
         digest=DigestPolicy(threshold=digest_threshold),
+        on_call=oncall.current,
     )
     lifecycle = Lifecycle(store, notifier, clock)
-    oncall = OnCall(
-        OverrideStore(client, Keys(settings.redis_prefix)),
-        lambda: holder.current if holder else None,
-        sender.usergroup_members,
-        clock,
-    )
     deps = Deps(
         store,
         notifier,
@@ -200,7 +201,7 @@ def build(
         )
     fingerprinter = make_fingerprinter(lambda: holder.current if holder else None)
 
-    def lifecycle(event: ErrorEvent) -> GroupLifecycle:  # from the config in force
+    def group_lifecycle(event: ErrorEvent) -> GroupLifecycle:  # from the config in force
         cfg = holder.current if holder else None
         return cfg.lifecycle(event) if cfg is not None else GroupLifecycle()
 
@@ -210,7 +211,7 @@ def build(
         policy=policy,
         clock=clock,
         on_result=on_result,
-        lifecycle=lifecycle if holder is not None else None,
+        lifecycle=group_lifecycle if holder is not None else None,
     )
     puller = None
     if with_puller and settings.pubsub_subscription:

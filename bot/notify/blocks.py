@@ -303,6 +303,14 @@ def notice_text(notice: dict[str, Any], v: View) -> str:
     if kind == "new_revision":
         return t("notice.new_revision", loc, revision=safe(str(notice.get("revision", "")), 200))
     if kind == "escalation":
+        if notice.get("fallback"):  # a repeat: the person on call, then the team's fallback
+            return t(
+                "notice.escalation_fallback",
+                loc,
+                oncall=str(notice.get("oncall", "")),
+                minutes=notice.get("minutes", ""),
+                fallback=str(notice["fallback"]),
+            )
         return t(
             "notice.escalation",
             loc,

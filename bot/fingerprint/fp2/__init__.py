@@ -7,8 +7,8 @@ FROZEN once released, like fp1: a change of algorithm is a new strategy (`fp3`).
   names or versions inside paths) + the crashing frame's source line when printed (Python);
   the message template joins them when the type says little on its own (Go, bare `Error`,
   no type) and whenever no frame is in-app. With no in-app frame no library frame is hashed
-  (a missing or extra library frame, or a runtime patch release, must not split a group),
-  except the innermost one when the message template is empty.
+  but the innermost one's module and function (where it was thrown; a missing or extra frame
+  further out, or a runtime patch release, must not split a group).
 * in-app: the service's `in_app` rules (exclude, then include), else the runtime's defaults
   (`stacktrace.py`).
 * the message is first reduced to what a JSON encoder would log (`logline.py`): a console
@@ -57,6 +57,10 @@ GENERIC_TYPES = FP1_GENERIC_TYPES | {
 }  # fmt: skip
 TOP_FRAMES = 3  # in-app frames hashed
 TITLE_MESSAGE_CHARS = 80
+
+
+# Go frames of the panic machinery itself, above the frame that panicked.
+_GO_PANIC_MODULES = frozenset(("runtime", "panic"))
 
 
 def _hash(components: Sequence[tuple[str, str]]) -> str:
@@ -247,7 +251,10 @@ def _finish(
         top = candidates[:TOP_FRAMES]
         innermost: Frame | None = None
         if not top and st is not None:  # no in-app frame: the message tells bugs apart
-            innermost = next((f for f in st.root.frames if f.function), None)
+            innermost = next(
+                (f for f in st.root.frames if f.function and f.module not in _GO_PANIC_MODULES),
+                None,
+            )
         if type_:
             comps.append(("type", type_))
         if type_ in GENERIC_TYPES or runtime == "go" or (st is not None and not top):
@@ -260,10 +267,10 @@ def _finish(
                 # the wrappers say which library failed ("PSQLException" over a refused
                 # ConnectException): their types, outermost first, never their frames
                 comps.append(("chain", " ".join(e.type for e in st.exceptions[:-1])))
-            if not top and innermost is not None and not tpl.replace("<*>", "").strip(" :"):
+            if not top and innermost is not None:
                 comps.append(("frame", f"{innermost.module} {innermost.function}"))
                 if notes is not None:
-                    notes.append("empty message: the innermost library frame is hashed")
+                    notes.append("no frame is in-app: the innermost frame is hashed, no other")
         for f in top:
             comps.append(("frame", f"{f.module} {f.function}"))
         if top and top[0].context:
