@@ -7,10 +7,11 @@ import re
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot import slack_ids
+
 _SUBSCRIPTION = re.compile(
     r"^projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/subscriptions/[A-Za-z][\w.~+%-]{2,254}$"
 )
-_CHANNEL = re.compile(r"^(?:[CGD][A-Z0-9]{2,}|#[a-z0-9][a-z0-9._-]{0,79})$")
 
 
 class Settings(BaseSettings):
@@ -104,7 +105,7 @@ class Settings(BaseSettings):
     @field_validator("default_channel")
     @classmethod
     def _channel(cls, v: str) -> str:
-        if not _CHANNEL.match(v):
+        if not (slack_ids.is_channel(v, dm=True) or slack_ids.is_channel_name(v)):
             raise ValueError("must be a channel id (C0123ABCD) or #name")
         return v
 
