@@ -30,7 +30,7 @@ from bot.ingest.pull import BatchPolicy, Pipeline
 from bot.metrics import METRICS
 from bot.notify.notifier import Notifier, Target
 from bot.notify.sender import Sender, make_client
-from bot.store.keys import NSHARDS
+from bot.store.keys import NSHARDS, Keys
 from bot.store.redis_store import RedisStore
 
 T0 = 1_764_000_000.0
@@ -160,7 +160,7 @@ def run(errors: int, groups: int, seconds: float, step: float, redis_url: str) -
                 "missing_groups": len(missing),
             }
     finally:
-        for key in client.scan_iter(match=f"{prefix}:*", count=1000):
+        for key in client.scan_iter(match=Keys(prefix).pattern(), count=1000):
             client.delete(key)
 
 
