@@ -56,6 +56,8 @@ def make_router(
                         locale=d.locale,
                         timezone=d.timezone,
                         oncall=_oncall(d.oncall),
+                        team=d.team,
+                        rotation=cfg.team(d.team).rotation is not None,
                         escalate_after_s=d.escalate_after_s,
                         repeat_interval_s=d.repeat_interval_s,
                     )

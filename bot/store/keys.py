@@ -45,6 +45,10 @@ class Keys:
         """ZSET group id -> last seen (epoch s): every live group of the shard."""
         return f"{self.tag(shard)}:idx"
 
+    def auto_resolves(self, shard: int) -> str:
+        """ZSET group id -> when it resolves itself (its last entry + auto_resolve_after)."""
+        return f"{self.tag(shard)}:ares"
+
     def seen(self, shard: int, minute: int) -> str:
         """HASH insertId -> "" of entries whose timestamp falls in `minute` (epoch minutes).
         A key per minute stays small enough for Redis' compact (listpack) encoding at

@@ -162,7 +162,6 @@ def test_oncall_take_overrides_the_rotation(start_bot) -> None:
     assert "is not a time" in bad and "until mon 09:00" in bad
 
 
-@pytest.mark.xfail(reason="escalation through the on-call service: next step", strict=False)
 def test_escalation_mentions_whoever_is_on_call_then_the_fallback(start_bot) -> None:
     handoff = time.time() + 7
     bot = start_bot(_rotation_config(handoff, escalate_after="2s", repeat_interval="6s"))

@@ -507,3 +507,20 @@ def test_a_10_mb_config_is_refused_before_parsing(tmp_path: Path) -> None:
     assert "larger than" in problem.message and "1 MB" in problem.message
     with pytest.raises(ConfigError):
         parse_config(text)
+
+
+def test_in_app_problems_name_the_line_and_the_fix(tmp_path: Path) -> None:
+    from bot.routing.config import check_config
+
+    f = tmp_path / "t.yml"
+    f.write_text(
+        "teams:\n  - name: sre\n    channel: C0ALERTS\ndefault_route:\n  team: sre\n"
+        "in_app:\n  - service: pay\n    include: [5]\n  - service: x\n    exlude: [a.]\n"
+    )
+    problems = check_config(f)
+    assert [(p.line, p.path) for p in problems] == [
+        (8, "in_app[0].include"),
+        (10, "in_app[1].exlude"),
+    ], problems
+    assert "com.example." in problems[0].fix
+    assert "did you mean 'exclude'" in problems[1].fix
