@@ -120,13 +120,16 @@ def _count(blocks: Any) -> str:
 
 # The demo's routing config: everything to #alerts as before, except the monorepo service
 # "mono", whose errors go to the team owning the code that threw them (`owner: code`), and a
-# payments rotation that hands over a minute after start (`/triage oncall` shows it).
+# payments rotation that hands over HANDOFF_AFTER_S after start (`/triage oncall` shows it).
 DEMO_CHANNELS = {"C0PAYMT": "payments-alerts", "C0SEARCH": "search-alerts"}
 DEMO_USERS = {"U1": "alice", "U2": "bob", "U0KENJI": "kenji", "U0MARIE": "marie"}
 
 
+HANDOFF_AFTER_S = 50.0  # the payments rotation hands over this long after the demo starts
+
+
 def demo_config(now: float) -> str:
-    handoff = time.gmtime(now + 60)
+    handoff = time.gmtime(now + HANDOFF_AFTER_S)
     return f"""\
 defaults: {{update_interval: 5s, escalate_after: 2m, repeat_interval: 5m}}
 teams:
@@ -173,6 +176,7 @@ def _traffic(
     stop: threading.Event,
     resolve_one: Callable[[], str | None],
     oncall: Callable[[], None] = lambda: None,
+    handoff_at: float = 0.0,
 ) -> None:
     """What a bad morning looks like, in a minute:
     1. a storm over the usual bugs (alerts appear, counts update);
@@ -207,6 +211,7 @@ def _traffic(
                 ],
             ),
         ),
+        ("quiet 15 s: acknowledge, resolve or snooze alerts in the sandbox", lambda: stop.wait(15)),
         (
             "monorepo: payments' and search's modules of service mono fail (code owners)",
             lambda: _publish(
@@ -216,14 +221,16 @@ def _traffic(
             ),
         ),
         ("who is on call for payments", oncall),
-        ("quiet 15 s: acknowledge, resolve or snooze alerts in the sandbox", lambda: stop.wait(15)),
         ("bob resolves the top alert", lambda: print(f"  (resolved {resolve_one()})")),
         ("pause 5 s", lambda: stop.wait(5)),
         (
             f"recurrences: {n // 5} entries (the resolved alert regresses)",
             lambda: _publish(publisher, topic, storm(n // 5)),
         ),
-        ("wait for the payments handoff (a minute after start)", lambda: stop.wait(25)),
+        (
+            "wait for the payments rotation's handoff",
+            lambda: stop.wait(max(0.0, handoff_at + 2 - time.time())),
+        ),
         ("who is on call for payments now", oncall),
     ]
     for label, step in steps:
@@ -247,7 +254,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         workdir = stack.enter_context(tempfile.TemporaryDirectory(prefix="triage-demo-"))
         config_path = os.path.join(workdir, "triage.yml")
         with open(config_path, "w", encoding="utf-8") as f:
-            f.write(demo_config(time.time()))
+            started = time.time()
+            f.write(demo_config(started))
         print(f"· Slack stand-in on {slack.base_url} (open it in a browser)")
         publisher = _publisher(host)
         topic = publisher.create_topic(name=f"projects/{PROJECT}/topics/error-logs").name
@@ -302,6 +310,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 resolve_top,
                 lambda: _oncall(slack, bot_url),
             ),
+            kwargs={"handoff_at": started + HANDOFF_AFTER_S},
             daemon=True,
         ).start()
         stop.wait(args.duration or None)
