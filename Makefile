@@ -43,6 +43,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/real_grouping.py
 	$(BIN)/python -m bench.storm
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/metrics.py
 
 bench-history: $(STAMP)
 	$(BIN)/python bench/history.py

@@ -17,7 +17,6 @@ from bot.store.redis_store import Group, RedisStore
 
 log = logging.getLogger(__name__)
 _USER = re.compile(r"^[UW][A-Z0-9]{1,20}$")
-_DURATION = re.compile(r"^(\d+)\s*([mhd])$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,13 +24,6 @@ class Outcome:
     ok: bool
     message: str = ""  # localized, for an ephemeral answer when not ok
     state: str = ""
-
-
-def parse_duration(text: str) -> int | None:
-    m = _DURATION.match(text.strip().lower())
-    if not m:
-        return None
-    return int(m.group(1)) * {"m": 60, "h": 3600, "d": 86400}[m.group(2)]
 
 
 class Lifecycle:

@@ -21,7 +21,7 @@ from google.cloud import pubsub_v1
 
 from bot.fingerprint import fingerprint
 from bot.ingest.logentry import parse_entry
-from bot.metrics import METRICS
+from bot.metrics import Metrics
 from bot.models import ErrorEvent, Fingerprint, Rejected
 from bot.snoozes import GroupLifecycle
 from bot.store.redis_store import BatchResult, RedisStore
@@ -67,8 +67,10 @@ class Pipeline:
         clock: Callable[[], float] = time.time,
         on_result: Callable[[BatchResult], None] | None = None,
         lifecycle: Callable[[ErrorEvent], GroupLifecycle] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = store
+        self.metrics = metrics if metrics is not None else Metrics()
         self.lifecycle = lifecycle  # auto_resolve_after / ack_timeout of a group (its routes)
         self.fingerprinter = fingerprinter
         self.policy = policy or BatchPolicy()
@@ -105,11 +107,12 @@ class Pipeline:
             group_wait=p.group_wait,
             lifecycle=self.lifecycle,
         )
-        METRICS.entries_in.inc(len(payloads))
-        METRICS.duplicates.inc(result.duplicates)
-        METRICS.dead_lettered.inc(result.dead_lettered)
-        METRICS.groups_new.inc(sum(1 for d in result.deltas if d.new))
-        METRICS.groups_regressed.inc(sum(1 for d in result.deltas if d.regressed))
+        m = self.metrics
+        m.entries_in.inc(len(payloads))
+        m.duplicates.inc(result.duplicates)
+        m.dead_lettered.inc(result.dead_lettered)
+        m.groups_new.inc(sum(1 for d in result.deltas if d.new))
+        m.groups_regressed.inc(sum(1 for d in result.deltas if d.regressed))
         if self.on_result is not None:
             try:
                 self.on_result(result)
@@ -195,7 +198,7 @@ class Puller:
             self.subscriber.acknowledge(
                 request={"subscription": self.subscription, "ack_ids": ack_ids[i : i + 2000]}
             )
-        METRICS.batch_seconds.observe(time.perf_counter() - started)
+        self.pipeline.metrics.batch_seconds.observe(time.perf_counter() - started)
         if self.on_batch is not None:
             self.on_batch(result)
         return len(ack_ids)

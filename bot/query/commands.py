@@ -11,10 +11,10 @@ from typing import Any
 
 from bot.deps import Deps
 from bot.i18n import t
-from bot.lifecycle import parse_duration
 from bot.notify.blocks import escape, links_line
 from bot.oncall.slash import answer_oncall
 from bot.query import blocks as qb
+from bot.routing.config import parse_duration
 from bot.routing.match import SEVERITIES
 from bot.snoozes import ESCALATING_FACTOR, parse_scope
 from bot.store.history import WINDOWS
@@ -143,6 +143,15 @@ def _act(deps: Deps, args: list[str], user: str, channel: str, cmd: str) -> Repl
     return Reply(t("cmd.done", loc, gid=escape(gid), state=t(f"statename.{out.state}", loc)))
 
 
+def _snooze_seconds(spec: str) -> float | None:
+    """A snooze length, in the config file's duration syntax ("30s", "45m", "1h30m", "2d")."""
+    try:
+        seconds = parse_duration(spec.lower())
+    except ValueError:
+        return None
+    return seconds if seconds > 0 else None
+
+
 def _snooze_args(words: list[str], loc: str) -> tuple[str, str | float, str] | Reply:
     """[30m|1h|10x|escalating [5x]] [key=value]: (transition, arg, scope). A scope alone
     snoozes without an end, for entries with that value only."""
@@ -160,7 +169,7 @@ def _snooze_args(words: list[str], loc: str) -> tuple[str, str | float, str] | R
                 arg = max(2, int(m.group(1)))
             else:
                 transition, arg = "snooze_count", int(m.group(1))
-        elif not transition and (dur := parse_duration(w)) is not None:
+        elif not transition and (dur := _snooze_seconds(w)) is not None:
             transition, arg = "snooze_for", dur
         else:
             return Reply(t("cmd.bad_duration", loc, value=escape(w)))
