@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +28,7 @@ from bot.ingest.pull import BatchPolicy, Pipeline, Puller
 from bot.ingest.push import CertCache, PushVerifier, handle_push
 from bot.lifecycle import Lifecycle
 from bot.logs import silence_body_loggers
-from bot.metrics import METRICS
+from bot.metrics import CONTENT_TYPE, Metrics
 from bot.models import ErrorEvent
 from bot.notify.notifier import Notifier, Router, Target
 from bot.notify.pacing import ChannelPacer
@@ -63,6 +63,7 @@ class Runtime:
     config: ConfigHolder | None = None
     push: PushVerifier | None = None
     er_sync: ErrorReportingSync | None = None
+    metrics: Metrics = field(default_factory=Metrics)  # this runtime's /metrics
 
 
 def load_routing(settings: Settings) -> ConfigHolder | None:
@@ -104,8 +105,10 @@ def build(
     router: Router | None = None,
     with_puller: bool = True,
     pull_timeout: float = 10.0,
+    metrics: Metrics | None = None,
 ) -> Runtime:
     silence_body_loggers()
+    metrics = metrics if metrics is not None else Metrics()
     client = make_redis(settings)
     retention = Retention(
         group_s=settings.retention_group_days * 86400,
@@ -119,7 +122,7 @@ def build(
     if router is None:
         router = make_router(lambda: holder.current if holder else None, subs.get, default)
     web = make_client(settings.slack_bot_token, settings.slack_api_url)
-    sender = Sender(web, pace=ChannelPacer(store, clock))
+    sender = Sender(web, pace=ChannelPacer(store, clock), metrics=metrics)
     # Timing: a routing config's `defaults:` wins; without one, the environment's settings.
     update_interval, group_wait = settings.update_interval_s, settings.group_wait_s
     digest_threshold = settings.digest_threshold
@@ -212,6 +215,7 @@ def build(
         clock=clock,
         on_result=on_result,
         lifecycle=group_lifecycle if holder is not None else None,
+        metrics=metrics,
     )
     puller = None
     if with_puller and settings.pubsub_subscription:
@@ -230,7 +234,9 @@ def build(
             settings.push_service_account,
             CertCache(settings.push_certs_url),
         )
-    return Runtime(settings, app, store, notifier, puller, deps, pipeline, holder, push, er_sync)
+    return Runtime(
+        settings, app, store, notifier, puller, deps, pipeline, holder, push, er_sync, metrics
+    )
 
 
 def _token_verified(web: Any) -> bool:
@@ -290,8 +296,8 @@ def wsgi_app(rt: Runtime) -> Callable[[dict[str, Any], Callable[..., Any]], Iter
             )
             return [reason.encode()]
         if path == "/metrics":
-            start_response("200 OK", [("Content-Type", "text/plain; version=0.0.4")])
-            return [METRICS.render().encode()]
+            start_response("200 OK", [("Content-Type", CONTENT_TYPE)])
+            return [rt.metrics.render()]
         return slack(environ, start_response)
 
     return application

@@ -37,7 +37,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     every = os.environ.get("ACCEPTANCE_BACKENDS", "") == "all"
     both = every or metafunc.definition.get_closest_marker("both_backends") is not None
-    metafunc.parametrize("backend_kind", backend_kinds() if both else ["standin"], scope="session")
+    kinds = backend_kinds() if both else ["standin"]
+    # Under pytest-xdist (`make test`), one worker runs every emulator case: one emulator (a
+    # JVM) per run, not one per worker.
+    params = [
+        pytest.param(k, marks=pytest.mark.xdist_group("emulator")) if k == "emulator" else k
+        for k in kinds
+    ]
+    metafunc.parametrize("backend_kind", params, scope="session")
 
 
 Started = dict[str, tuple[PubSubBackend, PubSubStandIn | PubSubEmulator]]
