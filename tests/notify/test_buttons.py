@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
+from triage_sandbox.clock import FakeClock
 from triage_sandbox.slack_standin import ApiCall, SlackStandIn
 
 from bot.app import Runtime, build, start_http
@@ -15,7 +16,7 @@ from bot.config import load_settings
 from bot.models import ErrorEvent, Fingerprint
 from bot.notify.actions import encode_value
 from tests.conftest import free_port
-from tests.notify.conftest import SECRET, TOKEN, Clock
+from tests.notify.conftest import SECRET, T0, TOKEN
 
 GID = "fp1-0123abcd"
 
@@ -25,7 +26,7 @@ class Bot:
     rt: Runtime
     url: str
     slack: SlackStandIn
-    clock: Clock
+    clock: FakeClock
     ts: str = ""
 
     def calls_after(self, mark: int, until: Callable[[list[ApiCall]], bool]) -> list[ApiCall]:
@@ -45,7 +46,7 @@ def bot(redis_url: str, key_prefix: str) -> Iterator[Bot]:
             pubsub_subscription="projects/demo-prod/subscriptions/triage-bot",
             default_channel="C0ALERTS",
         )
-        clock = Clock()
+        clock = FakeClock(T0)
         rt = build(settings, clock=clock, with_puller=False)
         port = free_port()
         server = start_http(rt, "127.0.0.1", port)
