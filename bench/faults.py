@@ -27,7 +27,6 @@ import random
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -47,6 +46,7 @@ from google.pubsub_v1.services.subscriber.transports import SubscriberGrpcTransp
 from triage_sandbox.pubsub_emulator import PubSubEmulator, emulator_available
 from triage_sandbox.pubsub_standin import PubSubStandIn
 from triage_sandbox.redis_server import RedisServer
+from triage_sandbox.service import free_port
 from triage_sandbox.slack_standin import ApiCall, SlackStandIn
 from triage_sandbox.traffic import BUGS, STORM_BUGS, Bug, entry
 
@@ -71,12 +71,6 @@ DEADLINE_S = 240.0  # per scenario, waiting for the final state
 
 
 # ---- processes ------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def rss_mb(pid: int) -> float:

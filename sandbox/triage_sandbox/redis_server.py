@@ -10,7 +10,6 @@ that answers and starts one only when none does.
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -22,6 +21,8 @@ from typing import Self
 
 import redis
 
+from triage_sandbox.service import free_port
+
 
 class RedisStartError(RuntimeError):
     pass
@@ -32,12 +33,6 @@ def answers(url: str, timeout: float = 1.0) -> bool:
         return bool(redis.Redis.from_url(url, socket_connect_timeout=timeout).ping())
     except redis.RedisError:
         return False
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class RedisServer:
@@ -55,7 +50,7 @@ class RedisServer:
         self._own_dir = workdir is None
         self.dir = Path(tempfile.mkdtemp(prefix="tb-redis-")) if workdir is None else workdir
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.port = port if port is not None else _free_port()
+        self.port = port if port is not None else free_port()
         self.durable = durable
         self.extra_args = tuple(extra_args)
         self.proc: subprocess.Popen[bytes] | None = None

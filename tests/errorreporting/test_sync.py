@@ -14,9 +14,9 @@ import redis
 from google.cloud.errorreporting_v1beta1 import ErrorGroupServiceClient
 from triage_sandbox.clock import FakeClock
 from triage_sandbox.errorreporting_standin import ErrorReportingStandIn
+from triage_sandbox.service import free_port
 
 from bot.errorreporting import ErrorReportingSync, SyncPolicy, make_client
-from tests.conftest import free_port
 from tests.errorreporting.conftest import PROJECT
 
 EG = "CJ3x"

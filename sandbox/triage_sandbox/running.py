@@ -1,4 +1,5 @@
-"""The bot as tests run it: real Redis, the Slack stand-in, its HTTP endpoint on loopback."""
+"""The one way to run the bot in-process against the Slack stand-in: tests, the browser test and
+`triage-bot demo` all build and serve it with :func:`running_bot`."""
 
 from __future__ import annotations
 
@@ -6,11 +7,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from triage_sandbox.slack_standin import SlackStandIn
-
 from bot.app import HttpLimits, Runtime, build, start_http
 from bot.config import load_settings
-from tests.conftest import free_port
+from triage_sandbox.service import free_port
+from triage_sandbox.slack_standin import SlackStandIn
 
 
 @contextmanager
@@ -22,11 +22,16 @@ def running_bot(
     clock: Callable[[], float] | None = None,
     with_puller: bool = False,
     pull_timeout: float = 1.0,
+    loops: float | None = None,
+    port: int | None = None,
     http_limits: HttpLimits | None = None,
     **settings: Any,
 ) -> Iterator[tuple[Runtime, str]]:
-    """Build and serve the bot against `slack`; yields (runtime, its /slack/events URL).
-    Pullers and the notifier loop are started only when asked (with_puller)."""
+    """Build the bot with `slack`'s tokens and Web API, serve its HTTP endpoint on 127.0.0.1
+    (`port`, else a free one) and point the stand-in's `bot_url` at it; yields (runtime, its
+    /slack/events URL). `settings` override the defaults (DEFAULT_CHANNEL C0ALERTS, an unused
+    subscription). `with_puller` builds the Pub/Sub pullers; `loops` (seconds) starts them and
+    the notifier loop at that interval, else the test drives them (`run_once`)."""
     values: dict[str, Any] = {
         "slack_bot_token": slack.bot_token,
         "slack_signing_secret": slack.signing_secret,
@@ -39,10 +44,16 @@ def running_bot(
     values.update(settings)
     extra: dict[str, Any] = {"clock": clock} if clock is not None else {}
     rt = build(load_settings(**values), with_puller=with_puller, pull_timeout=pull_timeout, **extra)
-    port = free_port()
+    port = port or free_port()
     server = start_http(rt, "127.0.0.1", port, http_limits or HttpLimits())
+    url = f"http://127.0.0.1:{port}/slack/events"
+    slack.bot_url = url
+    if loops is not None:
+        if rt.puller is not None:
+            rt.puller.start()
+        rt.notifier.start(interval=loops)
     try:
-        yield rt, f"http://127.0.0.1:{port}/slack/events"
+        yield rt, url
     finally:
         if rt.puller is not None:
             rt.puller.stop()
