@@ -237,7 +237,7 @@ def build(
             settings.push_service_account,
             CertCache(settings.push_certs_url),
         )
-    health = Health(client, store.keys.health_probe(), web, puller, sender)
+    health = Health(store, web, puller, sender)
     return Runtime(
         settings,
         app,

@@ -84,16 +84,14 @@ def token_problem(error: str | None) -> str:
 class Health:
     def __init__(
         self,
-        client: Any,
-        probe_key: str,
+        store: Any,
         web: Any,
         puller: Any | None,
         sender: Any | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.client, self.probe_key, self.web, self.puller, self.clock = (
-            client,
-            probe_key,
+        self.store, self.web, self.puller, self.clock = (
+            store,
             web,
             puller,
             clock,
@@ -114,8 +112,8 @@ class Health:
 
     def _redis(self) -> str:
         try:
-            self.client.set(self.probe_key, "1", ex=60)
-            problem = policy_problem(self.client)
+            self.store.r.set(self.store.keys.health_probe(), "1", ex=60)
+            problem = policy_problem(self.store.r)
         except redis.ResponseError as exc:
             if "maxmemory" in str(exc) or "OOM" in str(exc):
                 return (
