@@ -36,7 +36,7 @@ from bot.notify.blocks import (
     notice_text,
 )
 from bot.notify.pacing import ChannelPacer
-from bot.notify.policy import Windows, escalation_wait, unacked_minutes
+from bot.notify.policy import Windows, escalation_mentions, escalation_wait, unacked_minutes
 from bot.notify.sender import ChannelUnavailable, MessageGone, Posted, Sender, SlackError
 from bot.store.redis_store import DigestPolicy, Group, RedisStore
 
@@ -53,7 +53,9 @@ class Target:
     channel: str
     locale: str = "en"
     timezone: str = "UTC"
-    oncall: str = ""
+    oncall: str = ""  # the team's configured on-call mention: the fallback of a rotation
+    team: str = ""
+    rotation: bool = False  # the team has a rotation (bot.oncall): mention who is on call
     escalate_after_s: float | None = None
     repeat_interval_s: float | None = None
 
@@ -85,8 +87,10 @@ class Notifier:
         repeat_interval: float | None = None,
         digest: DigestPolicy | None = DigestPolicy(),  # noqa: B008 (frozen)
         pace: bool = True,
+        on_call: Callable[[str, float], tuple[str, ...]] | None = None,
     ) -> None:
         self.store = store
+        self.on_call = on_call  # (team, now) -> user ids on call (bot.oncall.service)
         self.sender = sender
         self.router = router
         self.default_channel = default_channel
@@ -420,16 +424,27 @@ class Notifier:
         """Queue the escalation notice (the outbox posts it in the thread) and schedule the
         repeat, atomically and only while this replica holds the escalation's lease."""
         group = self.store.load_group(gid)
-        targets = [tg for tg in self._targets(group) if tg.oncall] if group else []
+        targets = [tg for tg in self._targets(group) if tg.oncall or tg.rotation] if group else []
         if group is None or group.state != "open" or not targets:
             self.store.cancel_escalation(gid)
             return
         minutes = unacked_minutes(
             float(group.get("created") or now), float(group.get("regressed_at") or 0), now
         )
-        oncall = " ".join(dict.fromkeys(tg.oncall for tg in targets))
+        episode = max(float(group.get("created") or 0), float(group.get("regressed_at") or 0))
+        first = float(group.get("escalated_at") or 0) < episode  # this episode's first
+        whos, fallbacks = [], []
+        for tg in targets:
+            people = self.on_call(tg.team, now) if self.on_call and tg.rotation else ()
+            who, fallback = escalation_mentions(people, tg.oncall, first=first)
+            whos.append(who)
+            fallbacks.append(fallback)
+        oncall = " ".join(dict.fromkeys(w for w in whos if w))
+        fallback = " ".join(dict.fromkeys(f for f in fallbacks if f))
         repeat = escalation_wait(targets, self.windows, first=False)
         notice = {"kind": "escalation", "oncall": oncall, "minutes": minutes, "now": now}
+        if fallback:
+            notice["fallback"] = fallback
         result = self.store.escalate(
             gid,
             notice,

@@ -170,3 +170,9 @@ class Keys:
     def ers_calls(self, minute: int) -> str:
         """STRING: Error Reporting API calls made in that epoch minute (all replicas)."""
         return f"{self.ers_tag}:rl:{minute}"
+
+    # ---- health ------------------------------------------------------------------------------
+
+    def health_probe(self) -> str:
+        """STRING written by /healthz (TTL 60 s): proves Redis still accepts writes (not OOM)."""
+        return f"{self.prefix}:healthz"
