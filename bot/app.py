@@ -17,7 +17,7 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 import redis
-from slack_bolt import App
+from slack_bolt import App, BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot.config import Settings, SettingsError, load_settings
@@ -42,6 +42,7 @@ from bot.snoozes import GroupLifecycle
 from bot.store.keys import Keys
 from bot.store.oncall import OverrideStore
 from bot.store.redis_store import DigestPolicy, RedisStore, Retention
+from bot.store.replay import ReplayGuard, request_id
 from bot.store.subscriptions import CachedSubscriptions, SubscriptionStore
 
 if TYPE_CHECKING:
@@ -179,6 +180,16 @@ def build(
     @app.error
     def on_error(error: Exception, body: dict[str, Any]) -> None:  # edge: Bolt's error handler
         log.error("slack listener failed: %s", type(error).__name__, exc_info=error)
+
+    replays = ReplayGuard(client, store.keys)
+
+    @app.middleware
+    def drop_replays(body: dict[str, Any], next: Callable[[], Any]) -> Any:
+        rid = request_id(body)
+        if rid is not None and not replays.first_time(rid):
+            log.warning("dropped a replayed Slack request (%s)", body.get("type", "command"))
+            return BoltResponse(status=200, body="")
+        return next()
 
     import handlers
 

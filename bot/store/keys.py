@@ -176,3 +176,8 @@ class Keys:
     def health_probe(self) -> str:
         """STRING written by /healthz (TTL 60 s): proves Redis still accepts writes (not OOM)."""
         return f"{self.prefix}:healthz"
+
+    def interaction(self, request_id: str) -> str:
+        """STRING: a Slack request (trigger_id / event_id) already handled; TTL 10 minutes,
+        past Slack's 5-minute signature window, so a replayed signed request is dropped."""
+        return f"{self.prefix}:seenreq:{request_id}"
