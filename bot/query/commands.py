@@ -9,20 +9,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from bot import slack_ids
 from bot.deps import Deps
+from bot.durations import parse_duration
 from bot.i18n import t
-from bot.lifecycle import parse_duration
 from bot.notify.blocks import escape, links_line
 from bot.oncall.slash import answer_oncall
 from bot.query import blocks as qb
 from bot.routing.match import SEVERITIES
+from bot.snoozes import ESCALATING_FACTOR, parse_scope
 from bot.store.history import WINDOWS
 from bot.store.subscriptions import Subscription
 
 ACTIONS = {"ack": "acknowledge", "resolve": "resolve", "unsnooze": "unsnooze", "reopen": "reopen"}
-_CHANNEL = re.compile(
-    r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$|^([CG][A-Z0-9]{2,})$|^(#[a-z0-9][a-z0-9._-]*)$"
-)
 _PATTERN = re.compile(r"^[A-Za-z0-9*?._/-]{1,100}$")
 _COUNT = re.compile(r"^x?(\d{1,6})x?$")
 
@@ -32,11 +31,6 @@ class Reply:
     text: str
     blocks: list[dict[str, Any]] = field(default_factory=list)
     share: bool = False
-
-
-def _channel(word: str) -> str | None:
-    m = _CHANNEL.match(word)
-    return next((g for g in m.groups() if g), None) if m else None
 
 
 def answer(deps: Deps, text: str, *, user: str, channel: str) -> Reply:
@@ -125,19 +119,56 @@ def _act(deps: Deps, args: list[str], user: str, channel: str, cmd: str) -> Repl
         return Reply(t("cmd.needs_id", loc, cmd=cmd))
     gid = args[0]
     arg: str | float = ""
+    scope = ""
     transition = ACTIONS.get(cmd, "snooze_for")
     if cmd == "snooze":
-        spec = args[1] if len(args) > 1 else "1h"
-        if (m := _COUNT.match(spec)) and not spec.isdigit():
-            transition, arg = "snooze_count", int(m.group(1))
-        elif (dur := parse_duration(spec)) is not None:
-            arg = dur
-        else:
-            return Reply(t("cmd.bad_duration", loc, value=escape(spec)))
-    out = deps.lifecycle.act(gid, transition, user, arg, locale=loc)
+        parsed = _snooze_args(args[1:], loc)
+        if isinstance(parsed, Reply):
+            return parsed
+        transition, arg, scope = parsed
+    elif cmd == "resolve" and len(args) > 1:
+        if args[1].lower() != "next":
+            return Reply(t("cmd.resolve_usage", loc, value=escape(args[1])))
+        transition = "resolve_next"
+    out = deps.lifecycle.act(gid, transition, user, arg, locale=loc, scope=scope)
     if not out.ok:
         return Reply(out.message)
     return Reply(t("cmd.done", loc, gid=escape(gid), state=t(f"statename.{out.state}", loc)))
+
+
+def _snooze_seconds(spec: str) -> float | None:
+    """A snooze length, in the config file's duration syntax ("30s", "45m", "1h30m", "2d")."""
+    try:
+        seconds = parse_duration(spec.lower())
+    except ValueError:
+        return None
+    return seconds if seconds > 0 else None
+
+
+def _snooze_args(words: list[str], loc: str) -> tuple[str, str | float, str] | Reply:
+    """[30m|1h|10x|escalating [5x]] [key=value]: (transition, arg, scope). A scope alone
+    snoozes without an end, for entries with that value only."""
+    transition, scope = "", ""
+    arg: str | float = ""
+    for w in words:
+        if "=" in w:
+            if (sc := parse_scope(w)) is None or scope:
+                return Reply(t("cmd.bad_scope", loc, value=escape(w)))
+            scope = sc
+        elif w.lower() == "escalating" and not transition:
+            transition, arg = "snooze_escalating", ESCALATING_FACTOR
+        elif (m := _COUNT.match(w)) and not w.isdigit() and transition in ("", "snooze_escalating"):
+            if transition == "snooze_escalating":
+                arg = max(2, int(m.group(1)))
+            else:
+                transition, arg = "snooze_count", int(m.group(1))
+        elif not transition and (dur := _snooze_seconds(w)) is not None:
+            transition, arg = "snooze_for", dur
+        else:
+            return Reply(t("cmd.bad_duration", loc, value=escape(w)))
+    if not transition:
+        transition, arg = ("snooze_for", 0) if scope else ("snooze_for", 3600)
+    return transition, arg, scope
 
 
 def _subscribe(deps: Deps, args: list[str], user: str, channel: str) -> Reply:
@@ -149,7 +180,7 @@ def _subscribe(deps: Deps, args: list[str], user: str, channel: str) -> Reply:
         # Severity first: "CRITICAL" also has the shape of a channel id (C + capitals).
         if a.upper() in SEVERITIES:
             severity = a.upper()
-        elif (ch := _channel(a)) is not None:
+        elif (ch := slack_ids.channel_ref(a)) is not None:
             target = ch
         else:
             return Reply(
@@ -166,7 +197,7 @@ def _unsubscribe(deps: Deps, args: list[str], user: str, channel: str) -> Reply:
     loc = deps.locale
     if not args:
         return Reply(t("cmd.subscribe_usage", loc))
-    target = _channel(args[1]) if len(args) > 1 else channel
+    target = slack_ids.channel_ref(args[1]) if len(args) > 1 else channel
     if target is None:
         return Reply(t("cmd.bad_argument", loc, value=escape(args[1])))
     assert deps.subscriptions is not None
@@ -177,7 +208,7 @@ def _unsubscribe(deps: Deps, args: list[str], user: str, channel: str) -> Reply:
 
 
 def _subscriptions(deps: Deps, args: list[str], user: str, channel: str) -> Reply:
-    target = _channel(args[0]) if args else channel
+    target = slack_ids.channel_ref(args[0]) if args else channel
     if target is None:
         return Reply(t("cmd.bad_argument", deps.locale, value=escape(args[0])))
     assert deps.subscriptions is not None

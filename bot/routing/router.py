@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from fnmatch import fnmatchcase
 
+from bot import slack_ids
 from bot.models import ErrorEvent
 from bot.notify.notifier import Target
 from bot.routing.config import Config
@@ -18,7 +19,7 @@ def _oncall(handles: Sequence[str]) -> str:
     a bare @handle stays text (Slack only pings a user group by its <!subteam^ID>)."""
     out = []
     for h in handles:
-        if h.startswith(("U", "W")) and h[1:].isalnum():
+        if slack_ids.is_user(h):
             out.append(f"<@{h}>")
         else:
             out.append(h)
@@ -56,6 +57,8 @@ def make_router(
                         locale=d.locale,
                         timezone=d.timezone,
                         oncall=_oncall(d.oncall),
+                        team=d.team,
+                        rotation=cfg.team(d.team).rotation is not None,
                         escalate_after_s=d.escalate_after_s,
                         repeat_interval_s=d.repeat_interval_s,
                     )

@@ -45,6 +45,10 @@ class Keys:
         """ZSET group id -> last seen (epoch s): every live group of the shard."""
         return f"{self.tag(shard)}:idx"
 
+    def auto_resolves(self, shard: int) -> str:
+        """ZSET group id -> when it resolves itself (its last entry + auto_resolve_after)."""
+        return f"{self.tag(shard)}:ares"
+
     def seen(self, shard: int, minute: int) -> str:
         """HASH insertId -> "" of entries whose timestamp falls in `minute` (epoch minutes).
         A key per minute stays small enough for Redis' compact (listpack) encoding at
@@ -163,3 +167,14 @@ class Keys:
     def ers_calls(self, minute: int) -> str:
         """STRING: Error Reporting API calls made in that epoch minute (all replicas)."""
         return f"{self.ers_tag}:rl:{minute}"
+
+    # ---- health ------------------------------------------------------------------------------
+
+    def health_probe(self) -> str:
+        """STRING written by /healthz (TTL 60 s): proves Redis still accepts writes (not OOM)."""
+        return f"{self.prefix}:healthz"
+
+    def interaction(self, request_id: str) -> str:
+        """STRING: a Slack request (trigger_id / event_id) already handled; TTL 10 minutes,
+        past Slack's 5-minute signature window, so a replayed signed request is dropped."""
+        return f"{self.prefix}:seenreq:{request_id}"

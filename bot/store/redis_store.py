@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import redis
 
 from bot.models import ErrorEvent, Fingerprint, Rejected
+from bot.snoozes import GroupLifecycle, scopes_of
 from bot.store.keys import NSHARDS, Keys, shard_of
 from bot.store.scripts import Call, Scripts
 
@@ -158,14 +159,19 @@ class RedisStore:
         now: float,
         update_interval: float = 30.0,
         group_wait: float = 0.0,
+        lifecycle: Callable[[ErrorEvent], GroupLifecycle] | None = None,
     ) -> BatchResult:
         """Record a batch: dedup by insertId, create/update groups, schedule notifications,
-        dead-letter the rejected. One round trip; raises on a Redis error (nothing acked)."""
+        dead-letter the rejected. One round trip; raises on a Redis error (nothing acked).
+        `lifecycle` gives a group's auto_resolve_after and ack_timeout (from its routes)."""
         by_shard: dict[int, dict[str, list[tuple[ErrorEvent, Fingerprint]]]] = defaultdict(dict)
         for ev, fp in items:
             by_shard[shard_of(fp.id)].setdefault(fp.id, []).append((ev, fp))
         calls = [
-            ("record_batch", *self._record_call(shard, groups, now, update_interval, group_wait))
+            (
+                "record_batch",
+                *self._record_call(shard, groups, now, update_interval, group_wait, lifecycle),
+            )
             for shard, groups in by_shard.items()
         ]
         extra = []
@@ -197,6 +203,7 @@ class RedisStore:
         now: float,
         update_interval: float,
         group_wait: float,
+        lifecycle: Callable[[ErrorEvent], GroupLifecycle] | None = None,
     ) -> tuple[list[str], list[str]]:
         """KEYS and ARGV of record_batch.lua for one shard: every key it touches, by index."""
         k, ret = self.keys, self.retention
@@ -221,16 +228,19 @@ class RedisStore:
                 rows.append(
                     [ev.insert_id, at[0], ev.timestamp, _sample(ev), ev.trace or "", *at[1:]]
                 )
-            payload_groups.append(
-                {
-                    "id": gid,
-                    "gk": keys.add(k.group(gid)),
-                    "nk": keys.add(k.notices(gid)),
-                    "meta": _meta(ev0, fp0),
-                    "rev": _rev(ev0),
-                    "ev": rows,
-                }
-            )
+            pg: dict[str, Any] = {
+                "id": gid,
+                "gk": keys.add(k.group(gid)),
+                "nk": keys.add(k.notices(gid)),
+                "meta": _meta(ev0, fp0),
+                "rev": _rev(ev0),
+                "ev": rows,
+                "kv": scopes_of(e for e, _ in evs),  # for scoped snoozes (bot.snoozes)
+            }
+            if lifecycle is not None:
+                lc = lifecycle(ev0)
+                pg["ar"], pg["at"] = lc.auto_resolve_after, lc.ack_timeout
+            payload_groups.append(pg)
         hour_tally, day_tally = f"h{int(now // 3600)}", f"d{int(now // 86400)}"
         payload: dict[str, Any] = {
             "now": now,
@@ -246,6 +256,7 @@ class RedisStore:
                 buckets.ttl(day_tally),
             ],
             "groups": payload_groups,
+            "ares": keys.add(k.auto_resolves(shard)),
         }
         if self.spike is not None:
             payload["spike"] = self.spike.payload()
@@ -379,13 +390,41 @@ class RedisStore:
     # ---- human actions --------------------------------------------------------------------
 
     def transition(
-        self, gid: str, action: str, user: str, now: float, arg: str | float = ""
+        self,
+        gid: str,
+        action: str,
+        user: str,
+        now: float,
+        arg: str | float = "",
+        scope: str = "",
     ) -> TransitionResult:
+        """`scope` ("env=staging") limits a snooze to entries with that value."""
         k = self.keys
         shard = shard_of(gid)
-        keys = [k.group(gid), k.escalations(shard), k.timeline(gid), k.due(shard), k.notices(gid)]
-        res = self._run([("transition", keys, [action, user, now, arg, self.retention.group_s])])[0]
+        keys = [
+            k.group(gid),
+            k.escalations(shard),
+            k.timeline(gid),
+            k.due(shard),
+            k.notices(gid),
+            k.auto_resolves(shard),
+        ]
+        argv = [action, user, now, arg, self.retention.group_s, scope]
+        res = self._run([("transition", keys, argv)])[0]
         return TransitionResult(_s(res[0]), _s(res[1]), _s(res[2]))
+
+    def due_auto_resolves(self, now: float, limit: int) -> list[tuple[str, float]]:
+        """(group id, its auto_resolve_after) of groups due to resolve themselves."""
+        pipe = self.r.pipeline(transaction=False)
+        for shard in range(NSHARDS):
+            pipe.zrangebyscore(self.keys.auto_resolves(shard), "-inf", now, 0, limit)
+        gids = [_s(g) for found in pipe.execute() for g in found]
+        if not gids:
+            return []
+        pipe = self.r.pipeline(transaction=False)
+        for gid in gids:
+            pipe.hget(self.keys.group(gid), "auto_resolve_s")
+        return [(g, float(_s(a)) if a else 0.0) for g, a in zip(gids, pipe.execute(), strict=True)]
 
     def timeline(self, gid: str) -> list[dict[str, Any]]:
         return [json.loads(x) for x in self.r.lrange(self.keys.timeline(gid), 0, -1)]

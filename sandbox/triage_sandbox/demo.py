@@ -11,7 +11,7 @@ import json
 import os
 import random
 import signal
-import socket
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -21,14 +21,14 @@ from typing import Any
 import grpc
 from google.cloud import pubsub_v1
 from google.pubsub_v1.services.publisher.transports import PublisherGrpcTransport
+from google.pubsub_v1.services.subscriber.transports import SubscriberGrpcTransport
 
-from bot.app import build, start_http
-from bot.config import load_settings
 from triage_sandbox.pubsub_emulator import PubSubEmulator, emulator_available
 from triage_sandbox.pubsub_standin import PubSubStandIn
 from triage_sandbox.redis_server import RedisStartError, ensure_redis
+from triage_sandbox.running import running_bot
 from triage_sandbox.slack_standin import SlackStandIn
-from triage_sandbox.traffic import BUGS, STORM_BUGS, entry
+from triage_sandbox.traffic import BUGS, MONOREPO_BUGS, STORM_BUGS, entry
 
 PROJECT = "triage-demo"
 SECRET = "demo-signing-secret-not-a-real-one"
@@ -47,12 +47,6 @@ def add_arguments_demo(p: argparse.ArgumentParser) -> None:
         help="use the Pub/Sub stand-in even if the emulator is installed",
     )
     p.add_argument("--entries", type=int, default=600, help="entries in the opening storm")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager
@@ -82,6 +76,12 @@ def pubsub_endpoint(force_standin: bool) -> Iterator[str]:
 def _publisher(host: str) -> pubsub_v1.PublisherClient:
     return pubsub_v1.PublisherClient(
         transport=PublisherGrpcTransport(channel=grpc.insecure_channel(host))
+    )
+
+
+def _subscriber(host: str) -> pubsub_v1.SubscriberClient:
+    return pubsub_v1.SubscriberClient(
+        transport=SubscriberGrpcTransport(channel=grpc.insecure_channel(host))
     )
 
 
@@ -117,6 +117,52 @@ def _count(blocks: Any) -> str:
     return "?"
 
 
+# The demo's routing config: everything to #alerts as before, except the monorepo service
+# "mono", whose errors go to the team owning the code that threw them (`owner: code`), and a
+# payments rotation that hands over HANDOFF_AFTER_S after start (`/triage oncall` shows it).
+DEMO_CHANNELS = {"C0PAYMT": "payments-alerts", "C0SEARCH": "search-alerts"}
+DEMO_USERS = {"U1": "alice", "U2": "bob", "U0KENJI": "kenji", "U0MARIE": "marie"}
+
+
+HANDOFF_AFTER_S = 50.0  # the payments rotation hands over this long after the demo starts
+
+
+def demo_config(now: float) -> str:
+    handoff = time.gmtime(now + HANDOFF_AFTER_S)
+    return f"""\
+defaults: {{update_interval: 5s, escalate_after: 2m, repeat_interval: 5m}}
+teams:
+  - {{name: platform, channel: C0ALERTS}}
+  - name: payments
+    channel: C0PAYMT
+    oncall: "@payments-oncall"
+    rotation:
+      members: [U0KENJI, U0MARIE]
+      handoff: "{time.strftime("%H:%M:%S", handoff)}"
+      length: 1d
+      start: {time.strftime("%Y-%m-%d", handoff)}
+  - {{name: search, channel: C0SEARCH}}
+owners:
+  rules:
+    - {{path: /services/payments/, team: payments}}
+    - {{path: /services/search/, team: search}}
+routes:
+  - {{match: {{service: mono}}, team: platform, owner: code}}
+default_route: {{team: platform}}
+"""
+
+
+def _oncall(slack: SlackStandIn, bot_url: str) -> None:
+    """Type `/triage oncall payments` in #alerts and print the answer."""
+    before = len(slack.responses)
+    slack.send_slash_command(bot_url, "/triage", "oncall payments", "U1", "C0ALERTS")
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and len(slack.responses) == before:
+        time.sleep(0.1)
+    for r in slack.responses[before:]:
+        print("  /triage oncall payments →", str(r.payload.get("text", "")).replace("\n", " | "))
+
+
 def _publish(publisher: pubsub_v1.PublisherClient, topic: str, entries: list[bytes]) -> None:
     for f in [publisher.publish(topic, data) for data in entries]:
         f.result(timeout=30)
@@ -128,13 +174,17 @@ def _traffic(
     n: int,
     stop: threading.Event,
     resolve_one: Callable[[], str | None],
+    oncall: Callable[[], None] = lambda: None,
+    handoff_at: float = 0.0,
 ) -> None:
     """What a bad morning looks like, in a minute:
     1. a storm over the usual bugs (alerts appear, counts update);
     2. an upstream outage making 15 batch steps fail at once (more than the digest threshold:
        one digest instead of 15 posts);
     3. a quiet period; bob resolves one alert (and you can ack, resolve, snooze in the sandbox);
-    4. recurrences: the resolved one comes back as a regression."""
+    4. recurrences: the resolved one comes back as a regression;
+    5. the monorepo: two modules of one service, owned by two teams, alert in two channels;
+       `/triage oncall` before and after the payments rotation hands over."""
     rng = random.Random(42)
     weights = [1.0 / (i + 1) for i in range(len(BUGS))]
 
@@ -161,12 +211,26 @@ def _traffic(
             ),
         ),
         ("quiet 15 s: acknowledge, resolve or snooze alerts in the sandbox", lambda: stop.wait(15)),
+        (
+            "monorepo: payments' and search's modules of service mono fail (code owners)",
+            lambda: _publish(
+                publisher,
+                topic,
+                [json.dumps(entry(b, rng, time.time())).encode() for b in MONOREPO_BUGS],
+            ),
+        ),
+        ("who is on call for payments", oncall),
         ("bob resolves the top alert", lambda: print(f"  (resolved {resolve_one()})")),
         ("pause 5 s", lambda: stop.wait(5)),
         (
             f"recurrences: {n // 5} entries (the resolved alert regresses)",
             lambda: _publish(publisher, topic, storm(n // 5)),
         ),
+        (
+            "wait for the payments rotation's handoff",
+            lambda: stop.wait(max(0.0, handoff_at + 2 - time.time())),
+        ),
+        ("who is on call for payments now", oncall),
     ]
     for label, step in steps:
         if stop.is_set():
@@ -181,37 +245,39 @@ def cmd_demo(args: argparse.Namespace) -> int:
     with ExitStack() as stack:
         url = stack.enter_context(redis_here(redis_url))
         host = stack.enter_context(pubsub_endpoint(args.standin))
-        slack = stack.enter_context(SlackStandIn(SECRET, TOKEN, port=args.ui_port))
+        slack = stack.enter_context(
+            SlackStandIn(SECRET, TOKEN, port=args.ui_port, users=DEMO_USERS)
+        )
+        for cid, name in DEMO_CHANNELS.items():
+            slack.add_channel(cid, name)
+        workdir = stack.enter_context(tempfile.TemporaryDirectory(prefix="triage-demo-"))
+        config_path = os.path.join(workdir, "triage.yml")
+        with open(config_path, "w", encoding="utf-8") as f:
+            started = time.time()
+            f.write(demo_config(started))
         print(f"· Slack stand-in on {slack.base_url} (open it in a browser)")
         publisher = _publisher(host)
         topic = publisher.create_topic(name=f"projects/{PROJECT}/topics/error-logs").name
         sub = f"projects/{PROJECT}/subscriptions/triage-bot"
-        from bot.app import make_subscriber
-
         prefix = f"demo{int(time.time())}"
-        settings = load_settings(
-            slack_bot_token=TOKEN,
-            slack_signing_secret=SECRET,
-            slack_api_url=slack.api_url,
-            redis_url=url,
-            redis_prefix=prefix,
-            pubsub_subscription=sub,
-            pubsub_emulator_host=host,
-            default_channel="C0ALERTS",
-            update_interval_s=5.0,
+        _subscriber(host).create_subscription(name=sub, topic=topic, ack_deadline_seconds=60)
+        rt, bot_url = stack.enter_context(
+            running_bot(
+                slack,
+                url,
+                prefix,
+                with_puller=True,
+                pull_timeout=2.0,
+                loops=0.2,
+                port=args.bot_port,
+                pubsub_subscription=sub,
+                pubsub_emulator_host=host,
+                update_interval_s=5.0,
+                triage_config=config_path,
+            )
         )
-        make_subscriber(settings).create_subscription(
-            name=sub, topic=topic, ack_deadline_seconds=60
-        )
-        rt = build(settings, pull_timeout=2.0)
-        port = args.bot_port or _free_port()
-        server = start_http(rt, "127.0.0.1", port)
-        if hasattr(slack, "bot_url"):
-            slack.bot_url = f"http://127.0.0.1:{port}/slack/events"
-        assert rt.puller is not None
-        rt.puller.start()
-        rt.notifier.start(interval=0.2)
-        print(f"· bot serving on http://127.0.0.1:{port} (/slack/events, /healthz, /metrics)")
+        base = bot_url.removesuffix("/slack/events")
+        print(f"· bot serving on {base} (/slack/events, /healthz, /metrics)")
         stop = threading.Event()
         signal.signal(signal.SIGINT, lambda *_: stop.set())
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -225,13 +291,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
             return rows[0].group.title
 
         threading.Thread(
-            target=_traffic, args=(publisher, topic, args.entries, stop, resolve_top), daemon=True
+            target=_traffic,
+            args=(
+                publisher,
+                topic,
+                args.entries,
+                stop,
+                resolve_top,
+                lambda: _oncall(slack, bot_url),
+            ),
+            kwargs={"handoff_at": started + HANDOFF_AFTER_S},
+            daemon=True,
         ).start()
         stop.wait(args.duration or None)
         stop.set()
-        rt.puller.stop()
-        rt.notifier.stop()
-        server.shutdown()
         counters = rt.store.counters()
         posts = len([c for c in slack.calls_for("chat.postMessage") if not c.args.get("thread_ts")])
         print(

@@ -59,7 +59,8 @@ def test_search_finds_by_title_or_service(start_bot) -> None:
 def test_stats_counts_errors_per_service(start_bot) -> None:
     bot, _ = _two_groups(start_bot)
     answer = bot.slash("stats")
-    assert "*checkout*: 5 errors" in answer and "*search-api*: 2 errors" in answer, answer
+    assert "*checkout*: 5 errors · 1 new groups · 0 regressions" in answer, answer
+    assert "*search-api*: 2 errors · 1 new groups" in answer, answer
 
 
 def test_share_posts_the_answer_in_the_channel(start_bot) -> None:
@@ -138,3 +139,23 @@ def test_subscription_with_severity_takes_only_that_and_above(start_bot) -> None
     bot.wait_for_post("C0OTHER", lambda m: "an alert" in str(m))
     bot.wait_for_post("C0SRE", lambda m: "only an error" in str(m))  # still with its owner
     assert not [m for m in bot.messages("C0OTHER") if "only an error" in str(m)]
+
+
+def test_app_home_lists_the_open_groups(start_bot) -> None:
+    bot, alerts = _two_groups(start_bot)
+    bot.click("tb_resolve", alerts["search-api"], user="U1")
+    bot.wait_until(
+        lambda: (
+            "Resolved by"
+            in message_text(
+                next(m for m in bot.messages("C0SRE") if m["ts"] == alerts["search-api"]["ts"])
+            )
+        ),
+        5,
+        "the resolve",
+    )
+    status, _ = bot.slack.open_app_home(bot.events_url, "U2")
+    assert status == 200
+    home = bot.wait_until(lambda: bot.slack.home_view("U2"), 5, "the Home tab published")
+    text = message_text(home)
+    assert "card declined by issuer" in text and "shard unavailable" not in text, text

@@ -35,6 +35,12 @@ def test_one_message_per_group_counts_coalesced(start_bot) -> None:
     bot.publish([log_entry("api", "db connection reset")])
     msg = _alert(bot, "C0SRE", "db connection reset")
     assert count_of(msg) == 1
+    text = message_text(msg)
+    # the card: service and revision, state, sparklines, a link to Logs Explorer, the buttons
+    assert "api (api-00001-abc)" in text and ":red_circle: Open" in text, text
+    assert "Last hour" in text and "last 24 h" in text, text
+    assert "console.cloud.google.com/logs/query" in text, text
+    assert {"Acknowledge", "Resolve", "Snooze", "Assign"} <= set(text.splitlines()), text
     posted_at = time.time()
     for _ in range(5):  # five recurrences in five batches, all within one update_interval
         bot.publish([log_entry("api", "db connection reset")])
@@ -127,6 +133,20 @@ def test_count_snooze_wakes_after_n_occurrences(start_bot) -> None:
     _shows(bot, "C0SRE", msg["ts"], ":red_circle: Open", timeout=5)
 
 
+def test_timed_snooze_wakes_up_when_it_ends(start_bot) -> None:
+    bot = start_bot(config_yaml(defaults={"update_interval": "1h"}))
+    bot.publish([log_entry("api", "quiet for two seconds")])
+    msg = _alert(bot, "C0SRE", "quiet for two seconds")
+    snoozed_at = time.time()
+    assert "snoozed" in bot.slash(f"snooze {group_id_of(msg)} 2s", user="U1").lower()
+    _shows(bot, "C0SRE", msg["ts"], "Snoozed by <@U1> until", timeout=5)
+    # Even if the error never recurs, the end of the snooze is shown: a thread reply and the
+    # message back to Open.
+    reply = bot.wait_for_reply("C0SRE", lambda r: "Snooze ended: alerting again" in str(r), 8)
+    assert float(reply["ts"]) - snoozed_at >= 1.5
+    _shows(bot, "C0SRE", msg["ts"], ":red_circle: Open", timeout=5)
+
+
 def msg_replies(bot, msg):
     return next(m for m in bot.messages(msg["channel"]) if m["ts"] == msg["ts"])["replies"]
 
@@ -146,6 +166,8 @@ def test_regression_after_resolve(start_bot) -> None:
     # ... and shown in the channel too (a regression reply is broadcast)
     post = next(c for c in bot.slack.calls_for("chat.postMessage") if "Regressed" in str(c.args))
     assert post.args.get("reply_broadcast") in (True, "true", "1")
+    # ... and counted: /triage stats
+    assert "*api*: 2 errors · 1 new groups · 1 regressions" in bot.slash("stats api")
 
 
 def test_new_revision_thread_reply(start_bot) -> None:

@@ -9,9 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 import redis
+from triage_sandbox.clock import FakeClock
 from triage_sandbox.slack_standin import SlackStandIn
 
-from bot.metrics import METRICS
+from bot.metrics import Metrics
 from bot.notify.pacing import ChannelPacer
 from bot.notify.sender import (
     ChannelUnavailable,
@@ -22,7 +23,7 @@ from bot.notify.sender import (
     make_client,
 )
 from bot.store.redis_store import RedisStore
-from tests.notify.conftest import TOKEN, Clock
+from tests.notify.conftest import T0, TOKEN
 
 
 def _sender(slack: SlackStandIn, **kw: object) -> Sender:
@@ -50,10 +51,14 @@ def test_429_from_the_channel_rate_limit_is_waited_out(slack: SlackStandIn) -> N
 
 def test_still_rate_limited_after_the_retries_is_a_typed_error(slack: SlackStandIn) -> None:
     slack.inject("chat.update", status=429, retry_after=0, times=2)
-    before = METRICS.slack_calls.value(method="chat.update", result="ratelimited")
+    metrics = Metrics()
+    sender = Sender(make_client(TOKEN, slack.api_url, max_retries=1), metrics=metrics)
     with pytest.raises(RateLimited):
-        _sender(slack, max_retries=1).update("C0ALERTS", "1.0", "x", [])
-    assert METRICS.slack_calls.value(method="chat.update", result="ratelimited") == before + 1
+        sender.update("C0ALERTS", "1.0", "x", [])
+    assert (
+        metrics.value("triage_slack_calls_total", method="chat.update", result="ratelimited") == 1
+    )
+    assert metrics.value("triage_slack_calls_total", method="chat.update", result="ok") == 0
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
@@ -113,7 +118,7 @@ def test_timeouts_are_retried_then_reported(silent_server: str) -> None:
 def test_posts_are_paced_per_channel_by_the_shared_bucket(
     slack: SlackStandIn, redis_client: redis.Redis, key_prefix: str
 ) -> None:
-    clock = Clock()
+    clock = FakeClock(T0)
     store = RedisStore(redis_client, key_prefix)
     pacer = ChannelPacer(store, clock, rate=1.0, burst=3)
     # two replicas, one bucket

@@ -7,8 +7,8 @@ FROZEN once released, like fp1: a change of algorithm is a new strategy (`fp3`).
   names or versions inside paths) + the crashing frame's source line when printed (Python);
   the message template joins them when the type says little on its own (Go, bare `Error`,
   no type) and whenever no frame is in-app. With no in-app frame no library frame is hashed
-  (a missing or extra library frame, or a runtime patch release, must not split a group),
-  except the innermost one when the message template is empty.
+  but the innermost one's module and function (where it was thrown; a missing or extra frame
+  further out, or a runtime patch release, must not split a group).
 * in-app: the service's `in_app` rules (exclude, then include), else the runtime's defaults
   (`stacktrace.py`).
 * the message is first reduced to what a JSON encoder would log (`logline.py`): a console
@@ -20,23 +20,22 @@ FROZEN once released, like fp1: a change of algorithm is a new strategy (`fp3`).
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from itertools import chain
 
+from bot.fingerprint.fp1 import GENERIC_TYPES as FP1_GENERIC_TYPES
 from bot.fingerprint.fp1 import (
-    GENERIC_TYPES,
     Explanation,
     FrameDecision,
     _func_name,
     _short_message,
     _type_from_message,
-    _variables,
-    cached_template,
     culprit_of,
     route_template,
     short_type,
 )
-from bot.fingerprint.fp2.logline import canonical
+from bot.fingerprint.fp2.logline import canonical, json_text_stack
 from bot.fingerprint.fp2.stacktrace import (
     Frame,
     InAppConfig,
@@ -44,13 +43,24 @@ from bot.fingerprint.fp2.stacktrace import (
     config_of,
     parse_stacktrace,
 )
+from bot.fingerprint.fp2.template import message_template
 from bot.fingerprint.inapp import InAppRules
 from bot.fingerprint.rules import FingerprintRule, expand
 from bot.models import ErrorEvent, Fingerprint
 
 VERSION = "fp2"
+# Types that say little on their own: fp1's, and wrappers of other errors.
+GENERIC_TYPES = FP1_GENERIC_TYPES | {
+    "ExceptionGroup", "BaseExceptionGroup", "AggregateError", "kotlin.Throwable",
+    "java.util.concurrent.ExecutionException", "java.util.concurrent.CompletionException",
+    "java.lang.reflect.InvocationTargetException", "java.lang.reflect.UndeclaredThrowableException",
+}  # fmt: skip
 TOP_FRAMES = 3  # in-app frames hashed
 TITLE_MESSAGE_CHARS = 80
+
+
+# Go frames of the panic machinery itself, above the frame that panicked.
+_GO_PANIC_MODULES = frozenset(("runtime", "panic"))
 
 
 def _hash(components: Sequence[tuple[str, str]]) -> str:
@@ -59,6 +69,36 @@ def _hash(components: Sequence[tuple[str, str]]) -> str:
 
 
 _blake2b = hashlib.blake2b
+
+
+_DIGIT_TOKEN = re.compile(r"(?a)\b[A-Za-z_]*+[0-9]\w*")
+_TEMPLATE_CACHE: dict[str, str] = {}
+_TEMPLATE_CACHE_MAX = 16384
+
+
+def cached_template(text: str) -> str:
+    """fp2's `message_template`, memoised as fp1's is (see fp1.cached_template)."""
+    canon = _DIGIT_TOKEN.sub("0", text)
+    out = _TEMPLATE_CACHE.get(canon)
+    if out is None:
+        if len(_TEMPLATE_CACHE) >= _TEMPLATE_CACHE_MAX:
+            _TEMPLATE_CACHE.clear()
+        out = _TEMPLATE_CACHE[canon] = message_template(canon)
+    return out
+
+
+def _variables(
+    comps: Sequence[tuple[str, str]], service: str, type_: str, dotted: str, message: str
+) -> dict[str, str]:
+    mod, _, fn = dotted.rpartition(".")  # "module.function" of the top frame, split at its last dot
+    return {
+        "default": " ".join(v for _, v in comps),
+        "service": service,
+        "type": type_,
+        "function": fn,
+        "module": mod,
+        "message": cached_template(message) if message else "",
+    }
 
 
 def fingerprint(
@@ -95,6 +135,10 @@ def _compute(
         st = parse_stacktrace(stack, in_app)
     if st is None and "\n" in message:
         st = parse_stacktrace(message, in_app)
+    if st is None and not stack and message[:1] == "{":  # a JSON line logged as text
+        inner = json_text_stack(message)
+        if inner is not None:
+            st = parse_stacktrace(inner, in_app)
     loc = event.report_location
     if st is None and not (loc and loc.get("functionName")):  # the common no-trace shapes
         if rules:
@@ -207,7 +251,10 @@ def _finish(
         top = candidates[:TOP_FRAMES]
         innermost: Frame | None = None
         if not top and st is not None:  # no in-app frame: the message tells bugs apart
-            innermost = next((f for f in st.root.frames if f.function), None)
+            innermost = next(
+                (f for f in st.root.frames if f.function and f.module not in _GO_PANIC_MODULES),
+                None,
+            )
         if type_:
             comps.append(("type", type_))
         if type_ in GENERIC_TYPES or runtime == "go" or (st is not None and not top):
@@ -216,10 +263,14 @@ def _finish(
             if notes is not None:
                 why = "no frame is in-app" if not top else f"type {type_!r} is generic"
                 notes.append(f"{why}: the message template is hashed")
-            if not top and innermost is not None and not tpl.replace("<*>", "").strip(" :"):
+            if not top and st is not None and len(st.exceptions) > 1:
+                # the wrappers say which library failed ("PSQLException" over a refused
+                # ConnectException): their types, outermost first, never their frames
+                comps.append(("chain", " ".join(e.type for e in st.exceptions[:-1])))
+            if not top and innermost is not None:
                 comps.append(("frame", f"{innermost.module} {innermost.function}"))
                 if notes is not None:
-                    notes.append("empty message: the innermost library frame is hashed")
+                    notes.append("no frame is in-app: the innermost frame is hashed, no other")
         for f in top:
             comps.append(("frame", f"{f.module} {f.function}"))
         if top and top[0].context:

@@ -126,3 +126,24 @@ def canonical(message: str) -> str:
             pairs = {k: _unquote(v) for k, v in _LOGFMT_PAIR.findall(m.group(2))}
             return _from_fields(dict(pairs), m.group(1).strip())
     return message
+
+
+_STACK_FIELDS = ("stack_trace", "stack", "stacktrace", "exception", "exc_info", "error", "err")
+
+
+def json_text_stack(message: str) -> str | None:
+    """The stack trace inside a JSON object logged as text (an agent that did not parse the
+    line): the fields `bot/ingest/logentry.py` reads from a jsonPayload, in its order."""
+    line = message.strip()
+    if not (line.startswith("{") and line.endswith("}")) or "\\n" not in line:
+        return None
+    obj = _json_object(line)
+    if obj is None:
+        return None
+    for key in _STACK_FIELDS:
+        val = obj.get(key)
+        if isinstance(val, dict):
+            val = val.get("stack")
+        if isinstance(val, str) and "\n" in val:
+            return val
+    return None

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from typing import NamedTuple
+from urllib.parse import unquote as _unquote
 
 from bot.fingerprint.fp1.stacktrace import ExceptionInfo, Frame, Stacktrace
 from bot.fingerprint.inapp import InAppRules
@@ -60,6 +61,7 @@ _PATH_LIBRARY = (
     "/pkg/mod/", "/usr/local/go/src/", "/usr/lib/go", "/vendor/", "vendor/", "<string>",
     "<anonymous>", "third_party/", "/runtimes/", "python27_lib/", "<attrs generated",
     "webpack-runtime", "webpack/bootstrap", "/usr/share/", "/opt/homebrew/", "/.pyenv/",
+    "/Lib/", "/Python2", "/Python3",
 )  # fmt: skip
 _GO_LIBRARY_MODULES = (
     "google.golang.org/", "golang.org/x/", "github.com/jackc/", "github.com/lib/pq",
@@ -79,7 +81,7 @@ _GO_STDLIB_NAMES = (
     "archive bufio builtin bytes cmp compress container context crypto database debug embed "
     "encoding errors expvar flag fmt go hash html image index internal io iter log maps "
     "math mime net os path plugin reflect regexp runtime slices sort strconv strings sync "
-    "syscall testing text time unicode unique unsafe weak vendor"
+    "syscall testing text time unicode unique unsafe weak vendor panic"  # panic: the builtin
 )
 _GO_STDLIB = frozenset(_GO_STDLIB_NAMES.split(" "))
 
@@ -106,7 +108,7 @@ _HEXHASH_SEG = re.compile(r"(?<=[.\-_])[0-9a-f]{6,}(?=[.\-_])")
 # A path segment that names a version or a deploy, not code: "1.378705245900539993",
 # "20240501t101500.4581", "v2", "2.4.1", "webapp2-2.5.2", "partner_sdk-2.4.1-py3.11.egg".
 _VERSION_SEG = re.compile(
-    r"^(?:v?\d[\w.]*|\d{8}t\d{6}(?:\.\d+)?|[\w.]+-\d+(?:\.\d+)+(?:[-.][\w.]+)?(?:\.egg)?|s~[\w-]+)$"
+    r"^(?:v?\d[\w.]*|\d{8}t\d{6}(?:\.\d+)?|[\w.]+-\d+(?:\.\d+)+(?:[-.][\w.]+)?(?:\.egg)?)$"
 )
 _BUNDLE_NAME = re.compile(r"(?<=[.\-_])(?=[\w]*\d)[A-Za-z0-9_]{6,}(?=\.)|^\d+(?=\.)")
 
@@ -231,6 +233,8 @@ def _cap(frames: list[Frame]) -> tuple[Frame, ...]:
 # ---------------------------------------------------------------- Python
 
 _DIGITS = re.compile(r"\d+|[0-9a-f]{8,}")
+# The bars of an exception group's sub-tracebacks: "    | ", "  +-+---- 1 ----", "  | ".
+_GROUP_BARS = re.compile(r"^\s*(?:\| )+")
 _PY_FRAME = re.compile(r'^\s*File "([^"]*)", line (\d+)(?:, in (.+))?$')
 _PY_CHAIN = (
     "The above exception was the direct cause of the following exception:",
@@ -245,9 +249,17 @@ def _parse_python(text: str, cfg: InAppConfig) -> Stacktrace | None:
     frames: list[Frame] = []
     in_tb = False
     last: int = -1  # index in frames of the frame awaiting its source line
-    for line in text.splitlines():
-        if line.startswith("Traceback (most recent call last)"):
+    lines = text.splitlines()
+    if "Exception Group Traceback" in text:  # 3.11 groups: sub-tracebacks behind "| " bars
+        lines = [_GROUP_BARS.sub("", ln, count=1) for ln in lines]
+    for line in lines:
+        if line.startswith(("Traceback (most recent call last)", "  Traceback (most recent")):
             in_tb, frames, last = True, [], -1
+            continue
+        if line.lstrip(" +").startswith("Exception Group Traceback (most recent call last)"):
+            in_tb, frames, last = True, [], -1
+            continue
+        if line.lstrip().startswith("+-"):  # an exception group's separator
             continue
         if not in_tb:
             continue
@@ -256,6 +268,8 @@ def _parse_python(text: str, cfg: InAppConfig) -> Stacktrace | None:
             m = _PY_FRAME.match(line)
             if m is not None:
                 path, lineno, func = m.group(1), m.group(2), m.group(3) or "?"
+                if "\\" in path:  # a Windows path: C:\\Python311\\Lib\\site-packages\\...
+                    path = path.replace("\\", "/")
                 in_app, why = _classify_path(path, cfg)
                 short = _short_path(path)
                 func = func.strip()
@@ -315,7 +329,7 @@ def _is_caret(s: str) -> bool:
 
 _JVM_FRAME = re.compile(r"^\s*at (?:[\w.@-]*/+)?([\w$.<>\[\]/-]+?)\.([\w$<>\[\]-]+)\(([^)]*)\)")
 _JVM_HEAD = re.compile(
-    r"^\s*(Caused by: |Suppressed: |Wrapped by: )?(?:\[CIRCULAR REFERENCE: )?"
+    r"^\s*(?:Fatal Exception: )?(Caused by:? |Suppressed: |Wrapped by: )?(?:\[CIRCULAR REFERENCE: )?"
     r"([a-zA-Z_$][\w$]*(?:\.[\w$]+)+|[A-Z][\w$]*(?:Exception|Error|Throwable))(?::\s?(.*))?$"
 )
 # Generated parts of JVM class names: proxies and enhancers (Hibernate/ByteBuddy, javassist,
@@ -329,6 +343,7 @@ _JVM_SYNTH = re.compile(
 )
 # Generated parts of JVM method names: Kotlin `$suspendImpl`/`$default`/`$lambda$0`, javac's
 # `lambda$outer$3` numbering, `access$000` bridges.
+_TRAILING_NUMBER = re.compile(r"\$\d+$")  # Scala's $anonfun$run$1, Kotlin's $1
 _JVM_METHOD_SYNTH = re.compile(r"\$(?:suspendImpl|default|lambda-?\$?\d*)$")
 
 
@@ -348,7 +363,7 @@ def _jvm_method(meth: str) -> str:
         return "lambda$" + re.sub(r"\$\d+$", "", body)
     if meth.startswith("access$"):
         return "access$"
-    return _JVM_METHOD_SYNTH.sub("", meth)
+    return _JVM_METHOD_SYNTH.sub("", _TRAILING_NUMBER.sub("", meth))
 
 
 def _parse_jvm(text: str, cfg: InAppConfig) -> Stacktrace | None:
@@ -377,6 +392,10 @@ def _parse_jvm(text: str, cfg: InAppConfig) -> Stacktrace | None:
             continue
         if s.startswith("...") or not s:
             continue
+        if line.startswith('Exception in thread "'):  # the JVM's default uncaught handler
+            q = line.find('" ', 20)
+            if q > 0:
+                line = line[q + 2 :]
         h = _JVM_HEAD.match(line)
         if h is not None and (
             h.group(1) or not excs or h.group(3) is not None or "." in h.group(2)
@@ -407,18 +426,26 @@ _NODE_HEAD = re.compile(
 _NODE_WARNING = re.compile(r"^\(node:\d+\) \w+Warning: ")
 # The crash preamble: "node:internal/process/promises:288" or "/app/x.js:42", the source
 # line, then a caret line; printed before the error itself.
-_NODE_PREAMBLE = re.compile(r"^(?:node:[\w/]+|/\S+|file:\S+|[A-Za-z]:\\\S+):\d+$")
-_BUNDLE_PATH = re.compile(
-    r"/(?:dist|build|\.next|out|bundle|chunks)/|\.min\.js|\bbundle\.js|\bchunk"
-)
+_NODE_PREAMBLE = re.compile(r"^\S+:\d+$")  # confirmed by the caret line below it
+# Minified output by its path: Next.js server output, webpack chunks, *.min.js, bundle.js.
+# Plain dist/ or build/ output (tsc, babel) is minified only when the position says so.
+_BUNDLE_PATH = re.compile(r"/\.next/|/chunks/|\.min\.js|\bbundle\.js|\bchunk-")
+# Helpers that tsc and babel emit into every compiled file (async functions, generators).
+_COMPILER_HELPERS = frozenset(
+    ("fulfilled", "rejected", "step", "__awaiter", "__generator", "verb", "adopt",
+     "_asyncToGenerator", "asyncGeneratorStep", "_next", "_throw", "tryCatch", "invoke")
+)  # fmt: skip
 _MANGLED = re.compile(r"^[A-Za-z_$][\w$]?$")
+_MANGLED_RECEIVER = re.compile(r"^(?:async )?[A-Za-z_$][\w$]?\.")
 
 
 def _bundled(path: str, line: str | None, col: str | None) -> bool:
     """Minified output: a bundle path, or code on the first lines at a far column."""
     if _BUNDLE_PATH.search(path) is not None:
         return True
-    return line is not None and col is not None and int(line) <= 3 and int(col) > 500
+    if line is None:
+        return False
+    return line == "1" or (col is not None and int(line) <= 3 and int(col) > 500)
 
 
 def _unmangle(func: str) -> str:
@@ -445,10 +472,20 @@ def _node_frame(s: str, cfg: InAppConfig) -> Frame | None:
     col = lm.group(3) if lm else None
     if path.startswith("index ") and not ln:  # "at async Promise.all (index 0)"
         return Frame("<builtin>", func, "", None, False, "library: a builtin", path=path)
+    if "\\" in path:  # a Windows path
+        path = path.replace("\\", "/")
+    if path.startswith("file:///"):
+        path = _unquote(path[7:])
     in_app, why = _classify_path(path, cfg)
+    if in_app and "/" not in path and path.endswith(".js"):  # Node < 16 core: "net.js"
+        in_app, why = False, "library: Node.js core module"
     short = _short_path(path)
     if func.startswith("__webpack_"):
         in_app, why = False, "library: bundler runtime"
+    elif func in _COMPILER_HELPERS:
+        in_app, why = False, "library: a helper tsc or babel generated"
+    if in_app and "." in func and _MANGLED_RECEIVER.match(func) is not None:
+        func = _unmangle(func) or func  # "Rn.handle": a receiver only a minifier names so
     if in_app and _bundled(path, ln, col):
         func = _unmangle(func)
         short = _BUNDLE_NAME.sub("*", short)
@@ -594,6 +631,10 @@ def _parse_go(text: str, cfg: InAppConfig) -> Stacktrace | None:
     return Stacktrace("go", (ExceptionInfo(typ or "", value, _cap(frames)),))
 
 
+_GOROOTS = ("go/src/", "/usr/local/go/src/", "/usr/lib/go/src/", "/usr/lib/golang/src/",
+            "/usr/local/opt/go/", "/opt/homebrew/opt/go/", "/usr/local/Cellar/go/")  # fmt: skip
+
+
 def _go_classify(pkg: str, path: str, cfg: InAppConfig) -> tuple[bool, str]:
     if cfg.include or cfg.exclude:
         r = _rules(pkg, path, cfg)
@@ -607,8 +648,8 @@ def _go_classify(pkg: str, path: str, cfg: InAppConfig) -> tuple[bool, str]:
         return False, "library: Go module cache or vendor directory"
     if "/third_party/" in pkg + "/" or "third_party/" in path:
         return False, "library: third_party directory"
-    if "go/src/" in path and "." not in first and first != "main" and "/" not in path[:1]:
-        return False, "library: Go runtime source"
+    if path.startswith(_GOROOTS) or any(r in path for r in _GOROOTS[1:]):
+        return False, "library: Go runtime source (GOROOT)"
     m = _rx(_GO_LIBRARY_MODULES).match(pkg)
     if m is not None:
         return False, _why_prefix(m.group())

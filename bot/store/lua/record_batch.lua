@@ -13,6 +13,9 @@
 -- A spike: an open or acknowledged group at least `min_age` s old whose rate over the last
 -- `recent` minutes is >= `min_rate`/min and >= `factor` x its per-minute rate over the
 -- `baseline` minutes before; at most one spike notice per `cooldown` s.
+-- Snoozes and resolves (bot/snoozes.py), in the blocks marked "----": per group kv (the
+-- distinct scopes of its entries, "\31revision=R\31key=value\31...\31"), ar (auto_resolve_after
+-- seconds, 0 never) and at (ack_timeout seconds); ares: the auto-resolve zset's key index.
 -- Returns {duplicates, gid, new, regressed, added, count, state, notify, ...}.
 -- Calls are gathered per key where Redis allows (one HMGET/HSET per seen key, one ZADD for the
 -- outbox and one for the index, one HINCRBY per tally field, one EXPIRE per key), so a group
@@ -119,7 +122,31 @@ end
 -- group hash fields read once per group
 local FIELDS = {'id', 'count', 'ver', 'last', 'state', 'last_render', 'created', 'spike_at',
   'snooze_left', 'snooze_until', 'snooze_prev', 'resolved_by', 'resolved_at', 'regressions',
-  'cm', 'revs', 'ttl_at'}
+  'cm', 'revs', 'ttl_at',
+  -- snoozes and resolves
+  'snooze_scope', 'snooze_factor', 'snooze_before', 'snooze_minute', 'snooze_base', 'resolve_next',
+  'auto_resolved', 'acked_by', 'acked_at', 'ack_reminded_at'}
+local SNOOZE_FIELDS = {'snooze_left', 'snooze_until', 'snooze_prev', 'snooze_scope', 'snooze_factor',
+  'snooze_before', 'snooze_minute', 'snooze_base'}
+
+-- ---- snoozes: does this batch wake a scoped or "until escalating" snooze? (why, or nil)
+local function snooze_wakes(g, h, minutes)
+  if h.snooze_scope and g.kv then
+    for _, combo in ipairs(g.kv) do
+      if not string.find(combo, '\31' .. h.snooze_scope .. '\31', 1, true) then return 'scope' end
+    end
+  end
+  local factor = tonumber(h.snooze_factor or '')
+  if factor then
+    -- the entries since the snooze (at most the last hour's) against the hour before it
+    local sm, cur = tonumber(h.snooze_minute) or 0, math.floor(now / 60)
+    local from, after = math.max(sm, cur - 59), 0
+    for m = from, cur do after = after + (minutes[m] or 0) end
+    if from == sm then after = after - (tonumber(h.snooze_base) or 0) end
+    if after >= factor * (tonumber(h.snooze_before) or 1) then return 'escalating' end
+  end
+  return nil
+end
 
 local function read_group(ki)
   local vals = redis.call('HMGET', KEYS[ki], unpack(FIELDS))
@@ -202,11 +229,18 @@ for _, g in ipairs(p.groups) do
         if g.meta.revision then set.revision = g.meta.revision end
       end
       state = h.state
-      if state == 'resolved' then
+      -- ---- resolved in the next release: entries of revisions seen before the resolve are
+      -- counted quietly; the first entry of a revision not seen yet is the regression
+      local release = state == 'resolved' and h.resolve_next ~= nil
+      local new_rev = g.rev and g.rev ~= '' and h.revs ~= nil and not has_line(h.revs, g.rev)
+      if release and not new_rev then
+        state = 'resolved'
+      elseif state == 'resolved' then
         set.state, set.regressed_at = 'open', now
-        redis.call('HDEL', gk, 'acked_by', 'acked_at')
+        redis.call('HDEL', gk, 'acked_by', 'acked_at', 'resolve_next', 'auto_resolved', 'ack_reminded_at')
         set.regressions = (tonumber(h.regressions) or 0) + 1
-        notice(g, {kind = 'regression', by = h.resolved_by or '', at = tonumber(h.resolved_at or '') or 0, now = now})
+        notice(g, {kind = 'regression', by = h.resolved_by or '', at = tonumber(h.resolved_at or '') or 0, now = now,
+                   auto = h.auto_resolved and 1 or 0, release = release and g.rev or nil})
         state, regressed, notify = 'open', 1, 1
         due_at(now)
       elseif state == 'snoozed' then
@@ -218,11 +252,14 @@ for _, g in ipairs(p.groups) do
           if left <= 0 then wake = true else set.snooze_left = left end
         end
         if till and till <= now then wake = true end
+        local why = snooze_wakes(g, h, mslots or decode_slots(h.cm))
+        if why then wake = true end
         if wake then
           state = h.snooze_prev or 'open'
           set.state = state
-          redis.call('HDEL', gk, 'snooze_left', 'snooze_until', 'snooze_prev')
-          notice(g, {kind = 'unsnoozed', now = now})
+          redis.call('HDEL', gk, unpack(SNOOZE_FIELDS))
+          notice(g, {kind = 'unsnoozed', now = now, why = why, scope = h.snooze_scope,
+                     factor = tonumber(h.snooze_factor or '')})
           due_at(now)
           notify = 1
         end
@@ -231,6 +268,17 @@ for _, g in ipairs(p.groups) do
         if due < now then due = now end
         due_at(due)
         notify = 1
+        -- ---- ack reminders: an acknowledged group that keeps firing reminds its
+        -- acknowledger once per ack_timeout
+        if state == 'acknowledged' and (g.at or 0) > 0 then
+          local since = tonumber(h.ack_reminded_at or '') or tonumber(h.acked_at or '') or now
+          if now - since >= g.at then
+            set.ack_reminded_at = now
+            notice(g, {kind = 'ack_reminder', user = h.acked_by or '',
+                       at = tonumber(h.acked_at or '') or now, now = now})
+            due_at(now)
+          end
+        end
       end
       if p.spike and regressed == 0 and (state == 'open' or state == 'acknowledged') then
         local sp = p.spike
@@ -250,11 +298,22 @@ for _, g in ipairs(p.groups) do
           set.revs = g.rev -- a group recorded before revisions lived in its hash: start here
         elseif not has_line(h.revs, g.rev) then
           set.revs = h.revs == '' and g.rev or (h.revs .. '\n' .. g.rev)
-          if state ~= 'snoozed' then
+          -- (a release regression's notice names the new revision already)
+          if state ~= 'snoozed' and not (release and regressed == 1) then
             notice(g, {kind = 'new_revision', revision = g.rev, now = now})
             due_at(now)
           end
         end
+      end
+    end
+    -- ---- auto-resolve: resolves itself `ar` s after its last entry (the notifier's sweep)
+    if g.ar ~= nil then
+      if g.ar > 0 and state ~= 'resolved' then
+        set.auto_resolve_s = g.ar
+        redis.call('ZADD', KEYS[p.ares], (tonumber(set.last or h.last) or now) + g.ar, g.id)
+        redis.call('EXPIRE', KEYS[p.ares], ttl.group)
+      else
+        redis.call('ZREM', KEYS[p.ares], g.id)
       end
     end
     -- the group's TTL runs from its last occurrence; refreshed at most every ttl.refresh s
