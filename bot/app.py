@@ -24,17 +24,18 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from bot.config import Settings, SettingsError, load_settings
 from bot.deps import Deps
 from bot.grouping import make_fingerprinter
-from bot.ingest.pull import BatchPolicy, Pipeline, Puller
+from bot.ingest.pull import Pipeline, Puller
 from bot.ingest.push import CertCache, PushVerifier, handle_push
 from bot.lifecycle import Lifecycle
 from bot.metrics import METRICS
-from bot.notify.notifier import Notifier, Router, Target
+from bot.models import Destination, Timings
+from bot.notify.notifier import Notifier
 from bot.notify.pacing import ChannelPacer
 from bot.notify.sender import Sender, make_client
 from bot.routing.config import ConfigError
-from bot.routing.reload import ConfigHolder
-from bot.routing.router import make_router
-from bot.store.redis_store import DigestPolicy, RedisStore, Retention
+from bot.routing.reload import ConfigHolder, FixedConfig
+from bot.routing.router import Router
+from bot.store.redis_store import RedisStore, Retention
 from bot.store.subscriptions import CachedSubscriptions, SubscriptionStore
 
 if TYPE_CHECKING:
@@ -54,16 +55,26 @@ class Runtime:
     puller: Puller | None
     deps: Deps
     pipeline: Pipeline
-    config: ConfigHolder | None = None
+    config: ConfigHolder | None = None  # None: no routing config file
+    router: Router | None = None
     push: PushVerifier | None = None
     er_sync: ErrorReportingSync | None = None
+
+
+def env_timings(settings: Settings) -> Timings:
+    """The timings of the environment (what applies without a routing config)."""
+    return Timings(
+        update_interval=settings.update_interval_s,
+        group_wait=settings.group_wait_s,
+        digest_threshold=settings.digest_threshold,
+    )
 
 
 def load_routing(settings: Settings) -> ConfigHolder | None:
     """The routing config named by TRIAGE_CONFIG (or ./triage.yml when present); None: every
     alert goes to DEFAULT_CHANNEL. A bad file stops start-up (ConfigError lists the problems)."""
     path = settings.triage_config or ("triage.yml" if os.path.exists("triage.yml") else None)
-    return ConfigHolder(path) if path else None
+    return ConfigHolder(path, base=env_timings(settings)) if path else None
 
 
 def make_subscriber(settings: Settings) -> Any:
@@ -95,7 +106,6 @@ def build(
     settings: Settings,
     *,
     clock: Callable[[], float] = time.time,
-    router: Router | None = None,
     with_puller: bool = True,
     pull_timeout: float = 10.0,
 ) -> Runtime:
@@ -107,34 +117,26 @@ def build(
     )
     store = RedisStore(client, settings.redis_prefix, retention)
     holder = load_routing(settings)
+    # One snapshot (routing config + timings) in force; a reload swaps it whole. Ingest, the
+    # notifier and escalation all read it through `live.snapshot`.
+    live: ConfigHolder | FixedConfig = holder or FixedConfig(env_timings(settings))
     subs = CachedSubscriptions(SubscriptionStore(client, settings.redis_prefix))
-    default = Target(settings.default_channel, settings.locale, settings.tz)
-    if router is None:
-        router = make_router(lambda: holder.current if holder else None, subs.get, default)
+    default = Destination(settings.default_channel, locale=settings.locale, timezone=settings.tz)
+    router = Router(
+        lambda: live.snapshot,
+        default,
+        subs.get,
+        persist=lambda gid, decision: store.set_fields(gid, decision.payload()),
+    )
     web = make_client(settings.slack_bot_token, settings.slack_api_url)
     sender = Sender(web, pace=ChannelPacer(store, clock))
-    # Timing: a routing config's `defaults:` wins; without one, the environment's settings.
-    update_interval, group_wait = settings.update_interval_s, settings.group_wait_s
-    digest_threshold = settings.digest_threshold
-    escalate_after = repeat_interval = None
-    if holder is not None:
-        d = holder.current.defaults
-        update_interval, group_wait, digest_threshold = (
-            d.update_interval,
-            d.group_wait,
-            d.digest_threshold,
-        )
-        escalate_after, repeat_interval = d.escalate_after, d.repeat_interval
     notifier = Notifier(
         store,
         sender,
         router,
         default_channel=settings.default_channel,
         clock=clock,
-        update_interval=update_interval,
-        escalate_after=escalate_after,
-        repeat_interval=repeat_interval,
-        digest=DigestPolicy(threshold=digest_threshold),
+        config=lambda: live.snapshot,
     )
     lifecycle = Lifecycle(store, notifier, clock)
     deps = Deps(
@@ -162,7 +164,6 @@ def build(
     import handlers
 
     handlers.register(app, deps)
-    policy = BatchPolicy(update_interval, group_wait)
     er_sync, on_result = None, None
     er_project = settings.error_reporting_project or (
         holder.current.error_reporting.project
@@ -185,7 +186,14 @@ def build(
             clock,
         )
     fingerprinter = make_fingerprinter(lambda: holder.current if holder else None)
-    pipeline = Pipeline(store, fingerprinter, policy=policy, clock=clock, on_result=on_result)
+    pipeline = Pipeline(
+        store,
+        fingerprinter,
+        clock=clock,
+        on_result=on_result,
+        config=lambda: live.snapshot,
+        router=router,
+    )
     puller = None
     if with_puller and settings.pubsub_subscription:
         puller = Puller(
@@ -203,7 +211,9 @@ def build(
             settings.push_service_account,
             CertCache(settings.push_certs_url),
         )
-    return Runtime(settings, app, store, notifier, puller, deps, pipeline, holder, push, er_sync)
+    return Runtime(
+        settings, app, store, notifier, puller, deps, pipeline, holder, router, push, er_sync
+    )
 
 
 def _token_verified(web: Any) -> bool:

@@ -13,11 +13,12 @@ from __future__ import annotations
 import argparse
 import difflib
 import functools
+import hashlib
 import os
 import re
 import zoneinfo
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated, Any, Literal, NoReturn
 
 import yaml
@@ -37,12 +38,12 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from bot.fingerprint.rules import FingerprintRule
+from bot.models import Destination, Timings
 from bot.routing.match import (
     DEFAULT_ROUTE_INDEX,
     SEVERITIES,
     CompiledMatch,
     CompiledRoute,
-    Destination,
     RouteTable,
     StrMatcher,
     compile_matcher,
@@ -494,6 +495,7 @@ class Config(BaseModel):
     error_reporting: ErrorReportingConfig | None = None
 
     _table: RouteTable = PrivateAttr()
+    _version: str = PrivateAttr(default="")
 
     @model_validator(mode="after")
     def _compile(self) -> Config:
@@ -540,6 +542,23 @@ class Config(BaseModel):
     @property
     def table(self) -> RouteTable:
         return self._table
+
+    @property
+    def version(self) -> str:
+        """A hash of the text it was parsed from: groups remember which config routed them."""
+        return self._version
+
+    def timings(self, base: Timings) -> Timings:
+        """`base` (the environment's) with this config's `defaults:` timings."""
+        d = self.defaults
+        return replace(
+            base,
+            update_interval=d.update_interval,
+            group_wait=d.group_wait,
+            digest_threshold=d.digest_threshold,
+            escalate_after=d.escalate_after,
+            repeat_interval=d.repeat_interval,
+        )
 
     def team(self, name: str) -> Team:
         return next(t for t in self.teams if t.name == name)
@@ -787,6 +806,7 @@ def parse_config(text: str, file: str = "<config>") -> Config:
     config, problems = _parse(text)
     if config is None:
         raise ConfigError(problems, file)
+    config._version = hashlib.sha256(text.encode()).hexdigest()[:16]
     return config
 
 

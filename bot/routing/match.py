@@ -1,8 +1,8 @@
 """Which teams an error goes to: the route table of a validated Config, applied to one event.
 
 Pure and cheap: every matcher is compiled once, when the config is validated, and each
-Config carries its routes already resolved to Destinations (team values merged over the
-defaults, route overrides merged over the team). `route()` only evaluates predicates.
+Config carries its routes already resolved to Destinations (bot.models; team values merged over
+the defaults, route overrides merged over the team). `route()` only evaluates predicates.
 
 Semantics follow Alertmanager: routes are tried in order, the first match wins; a matching
 route with `continue: true` lets later routes match too (fan-out); when nothing matched, the
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import unquote
 
-from bot.models import ErrorEvent
+from bot.models import Destination, ErrorEvent
 
 if TYPE_CHECKING:
     from bot.routing.config import Config
@@ -124,20 +124,6 @@ def _labels_match(wanted: tuple[tuple[str, StrMatcher], ...], labels: Mapping[st
         if value is None or not matcher.matches(value):
             return False
     return True
-
-
-@dataclass(frozen=True, slots=True)
-class Destination:
-    """Where (and how) to alert: one team's channel, with the timing that applies to it."""
-
-    team: str
-    channel: str
-    oncall: tuple[str, ...]  # "@handle", "<!subteam^S…>" or user ids "U…", as configured
-    escalate_after_s: float
-    repeat_interval_s: float
-    locale: str
-    timezone: str
-    route_index: int  # index in `routes`, or DEFAULT_ROUTE_INDEX for the default route
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import redis
 from redis.exceptions import NoScriptError
 
-from bot.models import ErrorEvent, Fingerprint, Rejected
+from bot.models import ErrorEvent, Fingerprint, Group, Rejected
 from bot.store.keys import NSHARDS, Keys, shard_of
 
 _LUA = Path(__file__).parent / "lua"
@@ -93,28 +93,6 @@ class BatchResult:
     @property
     def new_groups(self) -> list[str]:
         return [d.id for d in self.deltas if d.new]
-
-
-@dataclass(slots=True)
-class Group:
-    """A group as stored; `fields` keeps everything else the hash holds."""
-
-    id: str
-    title: str
-    service: str
-    state: str
-    count: int
-    first: float
-    last: float
-    ver: int
-    sample: str = ""
-    frames: tuple[str, ...] = ()
-    messages: dict[str, str] = field(default_factory=dict)  # channel -> ts
-    notices: list[dict[str, Any]] = field(default_factory=list)
-    fields: dict[str, str] = field(default_factory=dict)
-
-    def get(self, name: str, default: str = "") -> str:
-        return self.fields.get(name, default)
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,9 +201,12 @@ class RedisStore:
         now: float,
         update_interval: float = 30.0,
         group_wait: float = 0.0,
+        routes: Mapping[str, Mapping[str, str]] | None = None,
     ) -> BatchResult:
         """Record a batch: dedup by insertId, create/update groups, schedule notifications,
-        dead-letter the rejected. One round trip; raises on a Redis error (nothing acked)."""
+        dead-letter the rejected. One round trip; raises on a Redis error (nothing acked).
+        `routes`: group id -> the routing decision's hash fields (bot.routing.router), stored
+        on the group when its episode starts (new, or a regression)."""
         by_shard: dict[int, dict[str, list[tuple[ErrorEvent, Fingerprint]]]] = defaultdict(dict)
         for ev, fp in items:
             by_shard[shard_of(fp.id)].setdefault(fp.id, []).append((ev, fp))
@@ -258,9 +239,15 @@ class RedisStore:
                             ev.trace or "",
                         ]
                     )
-                payload_groups.append(
-                    {"id": gid, "meta": _meta(ev0, fp0), "rev": _rev(ev0), "ev": rows}
-                )
+                pg: dict[str, Any] = {
+                    "id": gid,
+                    "meta": _meta(ev0, fp0),
+                    "rev": _rev(ev0),
+                    "ev": rows,
+                }
+                if routes and gid in routes:
+                    pg["route"] = routes[gid]
+                payload_groups.append(pg)
                 gkeys += [
                     k.group(gid),
                     k.minutes(gid),
@@ -420,6 +407,12 @@ class RedisStore:
         pipe.hset(key, channel, ts)
         pipe.expire(key, self.retention.group_s)
         pipe.execute()
+
+    def set_fields(self, gid: str, fields: Mapping[str, str]) -> None:
+        """Write fields of an existing group's hash (e.g. a new routing decision)."""
+        args = [x for kv in fields.items() for x in kv]
+        if args:
+            self._run([("set_fields", [self.keys.group(gid)], args)])
 
     def drop_notices(self, gid: str, n: int) -> None:
         if n:

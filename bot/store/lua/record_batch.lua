@@ -5,7 +5,10 @@
 -- for Redis Cluster only: the script derives their names from the tag itself.
 -- ARGV[1] JSON: {now, update_interval, group_wait, ttl_group, ttl_minutes, ttl_hours, ttl_seen,
 --   nseen, spike: {factor, min_rate, recent, baseline, cooldown, min_age} (optional),
---   groups: [{id, meta: {field: value}, rev, ev: [[insertId, seen_idx, minute, hour, ts, sample]]}]}
+--   groups: [{id, meta: {field: value}, rev, ev: [[insertId, seen_idx, minute, hour, ts, sample]],
+--             route: {field: value} (optional)}]}
+-- `route` is the routing decision (bot/routing/router.py): written to the group hash only when
+-- an episode starts (a new group, or a regression of a resolved one).
 -- A spike: an open or acknowledged group at least `min_age` s old whose rate over the last
 -- `recent` minutes is >= `min_rate`/min and >= `factor` x its per-minute rate over the
 -- `baseline` minutes before; at most one spike notice per `cooldown` s.
@@ -48,6 +51,9 @@ for gi, g in ipairs(p.groups) do
                       'created', now, 'ver', 1, 'last_render', 0, 'sample', sample or ''}
       for k, v in pairs(g.meta) do fields[#fields + 1] = k; fields[#fields + 1] = v end
       if trace then fields[#fields + 1] = 'trace'; fields[#fields + 1] = trace end
+      if g.route then
+        for k, v in pairs(g.route) do fields[#fields + 1] = k; fields[#fields + 1] = v end
+      end
       redis.call('HSET', gk, unpack(fields))
       redis.call('ZADD', KEYS[1], now + p.group_wait, g.id)
       notify = 1
@@ -68,6 +74,9 @@ for gi, g in ipairs(p.groups) do
         redis.call('HSET', gk, 'state', 'open', 'regressed_at', now)
         redis.call('HDEL', gk, 'acked_by', 'acked_at')
         redis.call('HINCRBY', gk, 'regressions', 1)
+        if g.route then
+          for k, v in pairs(g.route) do redis.call('HSET', gk, k, v) end
+        end
         redis.call('RPUSH', nk, cjson.encode({kind = 'regression', by = by, at = tonumber(at) or 0, now = now}))
         redis.call('EXPIRE', nk, p.ttl_group)
         state = 'open'
