@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import os
@@ -13,9 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http import HTTPStatus
-from socketserver import ThreadingMixIn
 from typing import TYPE_CHECKING, Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import redis
 from slack_bolt import App
@@ -24,9 +23,11 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from bot.config import Settings, SettingsError, load_settings
 from bot.deps import Deps
 from bot.grouping import make_fingerprinter
+from bot.http_server import HttpLimits, HttpServer, guard_slack
 from bot.ingest.pull import Pipeline, Puller
 from bot.ingest.push import CertCache, PushVerifier, handle_push
 from bot.lifecycle import Lifecycle
+from bot.logs import silence_body_loggers
 from bot.metrics import METRICS
 from bot.models import Destination, Timings
 from bot.notify.notifier import Notifier
@@ -109,6 +110,7 @@ def build(
     with_puller: bool = True,
     pull_timeout: float = 10.0,
 ) -> Runtime:
+    silence_body_loggers()
     client = make_redis(settings)
     retention = Retention(
         group_s=settings.retention_group_days * 86400,
@@ -241,7 +243,7 @@ def _token_verified(web: Any) -> bool:
 
 
 def wsgi_app(rt: Runtime) -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]:
-    slack = SlackRequestHandler(rt.app)
+    slack = guard_slack(SlackRequestHandler(rt.app), rt.settings.slack_signing_secret)
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -263,8 +265,8 @@ def wsgi_app(rt: Runtime) -> Callable[[dict[str, Any], Callable[..., Any]], Iter
             if rt.push is None:
                 start_response("404 Not Found", [("Content-Type", "text/plain")])
                 return [b"push mode is off: set PUSH_AUDIENCE and PUSH_SERVICE_ACCOUNT"]
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-            body = environ["wsgi.input"].read(min(length, 2 * 1024 * 1024))
+            # waitress has bounded the body (MAX_PUSH_BODY) and validated Content-Length.
+            body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
             status, reason = handle_push(
                 rt.push, rt.pipeline, environ.get("HTTP_AUTHORIZATION"), body
             )
@@ -280,19 +282,11 @@ def wsgi_app(rt: Runtime) -> Callable[[dict[str, Any], Callable[..., Any]], Iter
     return application
 
 
-class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        log.debug("http: " + format, *args)
-
-
-def start_http(rt: Runtime, host: str, port: int) -> WSGIServer:
-    server = make_server(host, port, wsgi_app(rt), _ThreadingWSGIServer, _QuietHandler)
-    threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
-    return server
+def start_http(rt: Runtime, host: str, port: int, limits: HttpLimits | None = None) -> HttpServer:
+    limits = limits or HttpLimits()
+    if rt.push is not None and not limits.push:
+        limits = dataclasses.replace(limits, push=True)
+    return HttpServer(wsgi_app(rt), host, port, limits)
 
 
 def connect_socket_mode(rt: Runtime) -> SocketModeHandler:

@@ -8,6 +8,16 @@ import sys
 
 from google.cloud.logging.handlers import StructuredLogHandler
 
+# Loggers that write request or response bodies (user text, tokens in URLs) below WARNING:
+# Bolt's signature check logs the whole body of a refused request at INFO, slack_sdk logs every
+# API request and response body at DEBUG. Never below WARNING, whatever LOG_LEVEL says.
+BODY_LOGGERS = ("slack_bolt", "slack_sdk", "waitress")
+
+
+def silence_body_loggers() -> None:
+    for name in BODY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
 
 def setup_logging(level: str = "INFO", project_id: str | None = None) -> None:
     handler = StructuredLogHandler(stream=sys.stdout, project_id=project_id)
@@ -16,3 +26,4 @@ def setup_logging(level: str = "INFO", project_id: str | None = None) -> None:
     root.setLevel(level.upper())
     for noisy in ("urllib3", "google.api_core", "grpc"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    silence_body_loggers()

@@ -184,6 +184,13 @@ _DEST_DEFAULTS: dict[str, object] = {
 }
 
 
+# Group hash fields of the routing decision, written when an episode starts (record_batch.lua,
+# from the pipeline's payload) and when a group not yet shown is routed again after a reload.
+DEST_FIELD = "dest"  # JSON list of Destination dicts
+DEST_VERSION_FIELD = "dest_cfg"  # which config decided (bot.routing.router.Router.version)
+ROUTE_INPUT_FIELD = "route_in"  # JSON of the event fields routes match on; dropped once shown
+
+
 def encode_destinations(dests: Sequence[Destination]) -> str:
     return json.dumps([d.to_dict() for d in dests], separators=(",", ":"))
 

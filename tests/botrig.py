@@ -8,7 +8,7 @@ from typing import Any
 
 from triage_sandbox.slack_standin import SlackStandIn
 
-from bot.app import Runtime, build, start_http
+from bot.app import HttpLimits, Runtime, build, start_http
 from bot.config import load_settings
 from tests.conftest import free_port
 
@@ -22,6 +22,7 @@ def running_bot(
     clock: Callable[[], float] | None = None,
     with_puller: bool = False,
     pull_timeout: float = 1.0,
+    http_limits: HttpLimits | None = None,
     **settings: Any,
 ) -> Iterator[tuple[Runtime, str]]:
     """Build and serve the bot against `slack`; yields (runtime, its /slack/events URL).
@@ -39,7 +40,7 @@ def running_bot(
     extra: dict[str, Any] = {"clock": clock} if clock is not None else {}
     rt = build(load_settings(**values), with_puller=with_puller, pull_timeout=pull_timeout, **extra)
     port = free_port()
-    server = start_http(rt, "127.0.0.1", port)
+    server = start_http(rt, "127.0.0.1", port, http_limits or HttpLimits())
     try:
         yield rt, f"http://127.0.0.1:{port}/slack/events"
     finally:

@@ -1,6 +1,8 @@
 """`triage-bot fingerprint` and `triage-bot explain`: group LogEntry JSON lines offline.
 
-No Redis, no Slack: each line is parsed and fingerprinted exactly as the ingest path does.
+No Redis, no Slack: each line is parsed and fingerprinted exactly as the ingest path does,
+with the routing config's grouping (`--config`, else TRIAGE_CONFIG when that file exists):
+its strategy, fingerprint rules and in-app rules. `--strategy` overrides the strategy.
 """
 
 from __future__ import annotations
@@ -11,11 +13,12 @@ import sys
 from collections.abc import Iterator
 from typing import Any, TextIO
 
-from bot.fingerprint import explain, fingerprint, load_rules
+from bot.fingerprint import STRATEGIES, InAppRules, Strategy, er1, load_rules, strategy
 from bot.fingerprint.explain import render_explanation
+from bot.fingerprint.inapp import NO_RULES
 from bot.fingerprint.rules import FingerprintRule, RuleError
 from bot.ingest.logentry import parse_entry
-from bot.models import Rejected
+from bot.models import ErrorEvent, Rejected
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -25,6 +28,16 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         metavar="RULES.yaml",
         help="YAML file: a list of fingerprint rules, or a mapping with `fingerprint_rules:`",
     )
+    parser.add_argument(
+        "--config",
+        metavar="TRIAGE.yml",
+        help="routing config whose grouping to use (default: TRIAGE_CONFIG if that file exists)",
+    )
+    parser.add_argument(
+        "--strategy",
+        choices=list(STRATEGIES),
+        help="fingerprint strategy version (default: the config's, else the built-in default)",
+    )
 
 
 def add_arguments_fingerprint(parser: argparse.ArgumentParser) -> None:
@@ -32,7 +45,7 @@ def add_arguments_fingerprint(parser: argparse.ArgumentParser) -> None:
 
 
 def add_arguments_explain(parser: argparse.ArgumentParser) -> None:
-    _add_common(parser)
+    _add_common(parser)  # with --config, also where each entry is routed and which rule decided
 
 
 def _lines(path: str) -> Iterator[bytes]:
@@ -41,6 +54,40 @@ def _lines(path: str) -> Iterator[bytes]:
         return
     with open(path, "rb") as fh:
         yield from fh
+
+
+class _Grouping:
+    """What the pipeline's fingerprinter would apply, from the command line's options."""
+
+    def __init__(self, args: argparse.Namespace, rules: list[FingerprintRule]) -> None:
+        from bot.routing.config import Config, load_config
+
+        self.config: Config | None = None
+        path = getattr(args, "config", None) or os.environ.get("TRIAGE_CONFIG")
+        if path and (getattr(args, "config", None) or os.path.exists(path)):
+            self.config = load_config(path)  # ConfigError: reported by the caller
+        cfg = self.config
+        version = getattr(args, "strategy", None) or (
+            cfg.defaults.grouping.strategy if cfg else None
+        )
+        self.strategy: Strategy = strategy(version)
+        self.rules = rules or (list(cfg.fingerprint_rules) if cfg else [])
+        self.error_reporting = bool(cfg and cfg.defaults.grouping.error_reporting)
+
+    def in_app(self, event: ErrorEvent) -> InAppRules:
+        return self.config.in_app_for(event.service) if self.config else NO_RULES
+
+
+def _setup(args: argparse.Namespace, name: str) -> _Grouping | None:
+    from bot.routing.config import ConfigError
+
+    try:
+        return _Grouping(args, _rules(getattr(args, "rules", None)))
+    except (OSError, RuleError) as exc:
+        print(f"triage-bot {name}: {exc}", file=sys.stderr)
+    except ConfigError as exc:
+        print(f"triage-bot {name}: the config has problems:\n{exc}", file=sys.stderr)
+    return None
 
 
 def _rules(path: str | None) -> list[FingerprintRule]:
@@ -71,11 +118,11 @@ def _silence(out: TextIO) -> None:
 
 def cmd_fingerprint(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
-    try:
-        rules = _rules(getattr(args, "rules", None))
-    except (OSError, RuleError) as exc:
-        print(f"triage-bot fingerprint: {exc}", file=sys.stderr)
+    grouping = _setup(args, "fingerprint")
+    if grouping is None:
         return 2
+    run, rules, in_app = grouping.strategy.fingerprint, grouping.rules, grouping.in_app
+    with_er = grouping.error_reporting
     skipped = 0
     write = out.write
     try:
@@ -89,7 +136,10 @@ def cmd_fingerprint(args: argparse.Namespace, out: TextIO | None = None) -> int:
                 else:
                     skipped += 1
                 continue
-            write(f"{ev.insert_id}\t{fingerprint(ev, rules).id}\n")
+            fp = run(ev, rules, in_app(ev))
+            if with_er:
+                fp = er1.over(ev, fp)
+            write(f"{ev.insert_id}\t{fp.id}\n")
         out.flush()
     except BrokenPipeError:  # `... | head`: the reader is gone, which is not an error
         _silence(out)
@@ -107,11 +157,10 @@ def cmd_fingerprint(args: argparse.Namespace, out: TextIO | None = None) -> int:
 
 def cmd_explain(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
-    try:
-        rules = _rules(getattr(args, "rules", None))
-    except (OSError, RuleError) as exc:
-        print(f"triage-bot explain: {exc}", file=sys.stderr)
+    grouping = _setup(args, "explain")
+    if grouping is None:
         return 2
+    config = grouping.config
     status = 0
     try:
         for n, raw in enumerate(_lines(args.file), 1):
@@ -122,7 +171,14 @@ def cmd_explain(args: argparse.Namespace, out: TextIO | None = None) -> int:
                 print(f"{ev.insert_id or f'line {n}'}\trejected: {ev.reason}", file=out)
                 status = 1
                 continue
-            print(render_explanation(ev.insert_id, explain(ev, rules)), file=out)
+            in_app = grouping.in_app(ev)
+            exp = grouping.strategy.explain(ev, grouping.rules, in_app)
+            print(render_explanation(ev.insert_id, exp, in_app), file=out)
+            if config is not None:  # where the bot would send it, and which rule decided
+                from bot.routing.match import route_explained
+
+                for r in route_explained(config.table, ev):
+                    print(f"  routed: {r.describe()}", file=out)
         out.flush()  # a closed pipe shows here, inside the handler, not at interpreter exit
     except BrokenPipeError:  # `... | head`: the reader is gone, which is not an error
         _silence(out)

@@ -23,6 +23,11 @@ MAX_ENTRY_CHARS = 512 * 1024  # Cloud Logging caps an entry at 256 KB; twice tha
 MAX_STACK_CHARS = 64 * 1024  # keep the first 64 KB of a stack trace
 MAX_MESSAGE_CHARS = 8 * 1024  # and 8 KB of message text
 MAX_LABEL_CHARS = 1024
+# Times a real entry can carry: 1970-01-01 .. 2100-01-01 UTC. Sinks export entries whatever their
+# timestamp, and year 10000 or year 1 cannot be rendered (datetime raises), so such a time is
+# replaced by receiveTimestamp (set by Cloud Logging itself) or the entry is rejected.
+MIN_TIMESTAMP = 0.0
+MAX_TIMESTAMP = 4102444800.0
 
 # jsonPayload fields, in order of preference, per role.
 _MESSAGE_KEYS = ("message", "msg")
@@ -240,6 +245,19 @@ def _timestamp(value: str, field: str) -> float:
         raise _Invalid(f"{field} is not a valid date: {value[:64]!r}") from None
 
 
+def _fallback_timestamp(obj: dict[str, Any], ts: str) -> float:
+    """An out-of-range `timestamp` (a service's broken clock): receiveTimestamp if it is sane."""
+    received = obj.get("receiveTimestamp")
+    if type(received) is str and received and received != ts:
+        try:
+            value = _timestamp(received, "receiveTimestamp")
+        except _Invalid:
+            value = -1.0
+        if MIN_TIMESTAMP <= value < MAX_TIMESTAMP:
+            return value
+    raise _Invalid(f"timestamp outside 1970..2099: {ts[:64]!r}")
+
+
 def _tz(tz: str | None) -> str:
     if not tz or tz == "Z":
         return "+00:00"
@@ -429,6 +447,8 @@ def _build(obj: dict[str, Any], insert_id: str, from_dict: bool) -> ErrorEvent:
     if not ts:
         ts = _str(obj, "receiveTimestamp")
     timestamp = _timestamp(ts, "timestamp") if ts else 0.0
+    if not MIN_TIMESTAMP <= timestamp < MAX_TIMESTAMP:
+        timestamp = _fallback_timestamp(obj, ts)
 
     text = get("textPayload")
     if text is not None:

@@ -88,7 +88,10 @@ def fmt_time(ts: float, tz: str) -> str:
         zone: Any = ZoneInfo(tz)
     except (KeyError, ValueError):
         zone = UTC
-    return datetime.fromtimestamp(ts, zone).strftime("%Y-%m-%d %H:%M %Z")
+    try:
+        return datetime.fromtimestamp(ts, zone).strftime("%Y-%m-%d %H:%M %Z")
+    except (ValueError, OverflowError, OSError):  # out of datetime's range: stored before bounds
+        return "?"
 
 
 @dataclass(frozen=True, slots=True)

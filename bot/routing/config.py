@@ -37,17 +37,23 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from bot.fingerprint import DEFAULT_STRATEGY, STRATEGIES
+from bot.fingerprint.inapp import NO_RULES, InAppRules
 from bot.fingerprint.rules import FingerprintRule
 from bot.models import Destination, Timings
+from bot.oncall.config import RotationConfig
+from bot.oncall.rotation import Rotation
 from bot.routing.match import (
     DEFAULT_ROUTE_INDEX,
     SEVERITIES,
     CompiledMatch,
     CompiledRoute,
+    OwnerRouting,
     RouteTable,
     StrMatcher,
     compile_matcher,
 )
+from bot.routing.owners_config import OwnerRuleConfig, OwnersConfig
 
 __all__ = [
     "Config",
@@ -339,6 +345,83 @@ def _positive_int(value: Any) -> int:
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 
+_GROUPING_WORDS = ("fingerprint", "error_reporting")
+
+
+def _grouping(value: Any) -> Any:
+    """`grouping:` as a mapping, or one word: a strategy version, `fingerprint` (the default
+    strategy) or `error_reporting` (Error Reporting's groups over the default strategy)."""
+    if value is None or isinstance(value, Mapping):
+        return value if value is not None else {}
+    words = (*_GROUPING_WORDS, *STRATEGIES)
+    if value == "fingerprint":
+        return {}
+    if value == "error_reporting":
+        return {"error_reporting": True}
+    if isinstance(value, str) and value in STRATEGIES:
+        return {"strategy": value}
+    hint = _did_you_mean(value, words) if isinstance(value, str) else ""
+    _fail(
+        f"expected a mapping such as {{strategy: {DEFAULT_STRATEGY}}} or one of "
+        f"{', '.join(words)}, "
+        f"got {_yaml_kind(value)}",
+        f"{hint}write e.g. grouping: {{strategy: {DEFAULT_STRATEGY}}}",
+    )
+
+
+def _strategy(value: Any) -> str:
+    if isinstance(value, str) and value in STRATEGIES:
+        return value
+    hint = _did_you_mean(str(value), list(STRATEGIES))
+    _fail(
+        f"unknown grouping strategy {value!r}",
+        f"{hint}use one of {', '.join(STRATEGIES)} (changing it regroups errors once)",
+    )
+
+
+class Grouping(BaseModel):
+    """Which fingerprint strategy groups errors, and whether Error Reporting's groups win."""
+
+    model_config = _STRICT
+
+    strategy: Annotated[str, BeforeValidator(_strategy)] | None = None  # None: the default
+    error_reporting: bool = False  # use errorGroups[].id when an entry carries one
+
+
+def _patterns(value: Any) -> Any:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        for item in value:
+            if not isinstance(item, str) or not item:
+                _fail(
+                    f"expected a module prefix or path part, got {_yaml_kind(item)}",
+                    "write text such as 'com.example.' or '/src/app/', quoted if needed",
+                )
+    return value
+
+
+Patterns = Annotated[tuple[str, ...], BeforeValidator(_patterns)]
+
+
+class InAppRule(BaseModel):
+    """Frames of the service's own code (`include`) and code that is not (`exclude`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+    service: Matcher | None = None  # None: every service
+    include: Patterns = ()
+    exclude: Patterns = ()
+
+    @model_validator(mode="after")
+    def _something(self) -> InAppRule:
+        if not self.include and not self.exclude:
+            _fail(
+                "an in_app rule needs include or exclude",
+                "add include: ['com.example.'] and/or exclude: ['com.example.generated.']",
+            )
+        return self
+
 
 class Defaults(BaseModel):
     """Values every team gets unless it overrides them."""
@@ -352,7 +435,7 @@ class Defaults(BaseModel):
     group_wait: Duration = 0.0  # wait before the first post of a new group
     update_interval: Duration = 30.0  # debounce of message updates (counts, last seen)
     digest_threshold: Annotated[int, BeforeValidator(_positive_int)] = 10
-    grouping: Literal["fingerprint", "error_reporting"] = "fingerprint"
+    grouping: Annotated[Grouping, BeforeValidator(_grouping)] = Field(default_factory=Grouping)
 
 
 class Team(BaseModel):
@@ -365,6 +448,7 @@ class Team(BaseModel):
     repeat_interval: Duration | None = None
     locale: Locale | None = None
     timezone: Timezone | None = None
+    rotation: RotationConfig | None = None  # who is on call (bot.oncall)
 
     @field_validator("name")
     @classmethod
@@ -451,6 +535,7 @@ class Route(BaseModel):
     team: TeamRef
     match: Match = Field(default_factory=Match)
     continue_: bool = Field(default=False, alias="continue")
+    owner: Literal["code"] | None = None  # the team owning the culprit's code (owners:) instead
     escalate_after: Duration | None = None
     repeat_interval: Duration | None = None
 
@@ -493,9 +578,28 @@ class Config(BaseModel):
     default_route: DefaultRoute
     fingerprint_rules: tuple[FingerprintRule, ...] = ()  # bot.fingerprint.rules, in order
     error_reporting: ErrorReportingConfig | None = None
+    in_app: tuple[InAppRule, ...] = ()  # every rule whose service matches applies, in order
+    owners: OwnersConfig | None = None  # code ownership (bot.routing.owners_config)
 
     _table: RouteTable = PrivateAttr()
     _version: str = PrivateAttr(default="")
+    _in_app_cache: dict[str, InAppRules] = PrivateAttr(default_factory=dict)
+
+    def in_app_for(self, service: str) -> InAppRules:
+        """The in-app rules of a service: the patterns of every matching `in_app` rule."""
+        if not self.in_app:
+            return NO_RULES
+        got = self._in_app_cache.get(service)
+        if got is None:
+            rules = [r for r in self.in_app if r.service is None or r.service.matches(service)]
+            got = InAppRules(
+                tuple(p for r in rules for p in r.include),
+                tuple(p for r in rules for p in r.exclude),
+            )
+            if len(self._in_app_cache) >= 4096:  # services are few; bound it anyway
+                self._in_app_cache.clear()
+            self._in_app_cache[service] = got
+        return got
 
     @model_validator(mode="after")
     def _compile(self) -> Config:
@@ -511,18 +615,34 @@ class Config(BaseModel):
                 problems.append(_unknown_team_fix(r.team, names))
         if problems:
             _fail("; ".join(problems), "fix the team names")
+        if self.owners is None and any(r.owner for r in self.routes):
+            _fail(
+                "a route says owner: code but there is no owners: section",
+                "add owners: with rules (path/package/go -> team) or codeowners_file: CODEOWNERS",
+            )
         teams = {t.name: t for t in self.teams}
         routes = tuple(
-            CompiledRoute(r.match.compile(), self._destination(teams[r.team], i, r), r.continue_)
+            CompiledRoute(
+                r.match.compile(),
+                self._destination(teams[r.team], i, r),
+                r.continue_,
+                owner_code=r.owner == "code",
+            )
             for i, r in enumerate(self.routes)
         )
         default = self._destination(
             teams[self.default_route.team], DEFAULT_ROUTE_INDEX, self.default_route
         )
-        self._table = RouteTable(routes, default)
+        owners = None
+        if self.owners is not None:
+            owners = OwnerRouting(
+                self.owners.table,
+                {n: self._destination(t, DEFAULT_ROUTE_INDEX, None) for n, t in teams.items()},
+            )
+        self._table = RouteTable(routes, default, owners)
         return self
 
-    def _destination(self, team: Team, index: int, r: Route | DefaultRoute) -> Destination:
+    def _destination(self, team: Team, index: int, r: Route | DefaultRoute | None) -> Destination:
         d = self.defaults
 
         def pick(*values: float | None) -> float:
@@ -532,8 +652,12 @@ class Config(BaseModel):
             team=team.name,
             channel=team.channel,
             oncall=team.oncall,
-            escalate_after_s=pick(r.escalate_after, team.escalate_after, d.escalate_after),
-            repeat_interval_s=pick(r.repeat_interval, team.repeat_interval, d.repeat_interval),
+            escalate_after_s=pick(
+                r.escalate_after if r else None, team.escalate_after, d.escalate_after
+            ),
+            repeat_interval_s=pick(
+                r.repeat_interval if r else None, team.repeat_interval, d.repeat_interval
+            ),
             locale=team.locale or d.locale,
             timezone=team.timezone or d.timezone,
             route_index=index,
@@ -563,6 +687,13 @@ class Config(BaseModel):
     def team(self, name: str) -> Team:
         return next(t for t in self.teams if t.name == name)
 
+    def rotation(self, name: str) -> Rotation | None:
+        """The team's on-call schedule, in its time zone (None: no rotation, or a user group)."""
+        team = self.team(name)
+        if team.rotation is None:
+            return None
+        return team.rotation.compile(team.timezone or self.defaults.timezone)
+
 
 # Models by path with list indexes removed: for "unknown key" suggestions.
 _MODELS: dict[tuple[str, ...], type[BaseModel]] = {
@@ -574,6 +705,11 @@ _MODELS: dict[tuple[str, ...], type[BaseModel]] = {
     ("default_route",): DefaultRoute,
     ("error_reporting",): ErrorReportingConfig,
     ("fingerprint_rules",): FingerprintRule,
+    ("defaults", "grouping"): Grouping,
+    ("in_app",): InAppRule,
+    ("owners",): OwnersConfig,
+    ("owners", "rules"): OwnerRuleConfig,
+    ("teams", "rotation"): RotationConfig,
 }
 
 
@@ -753,7 +889,7 @@ def _yaml_fix(problem: str) -> str:
     return "fix the YAML syntax here: check indentation, and quote values with : # @ * or `"
 
 
-def _parse(text: str) -> tuple[Config | None, list[Problem]]:
+def _parse(text: str, base_dir: str = ".") -> tuple[Config | None, list[Problem]]:
     loader = yaml.SafeLoader(text)
     try:
         root = loader.get_single_node()
@@ -787,7 +923,7 @@ def _parse(text: str) -> tuple[Config | None, list[Problem]]:
         teams = [
             t["name"] for t in raw_teams if isinstance(t, dict) and isinstance(t.get("name"), str)
         ]
-    context: dict[str, Any] = {"seen_teams": {}}
+    context: dict[str, Any] = {"seen_teams": {}, "base_dir": base_dir}
     if isinstance(raw_teams, list):
         context["teams"] = list(dict.fromkeys(teams))
     config: Config | None = None
@@ -803,11 +939,16 @@ def _parse(text: str) -> tuple[Config | None, list[Problem]]:
 
 def parse_config(text: str, file: str = "<config>") -> Config:
     """Validate YAML text; raises ConfigError listing every problem."""
-    config, problems = _parse(text)
+    config, problems = _parse(text, _base_dir(file))
     if config is None:
         raise ConfigError(problems, file)
     config._version = hashlib.sha256(text.encode()).hexdigest()[:16]
     return config
+
+
+def _base_dir(file: str) -> str:
+    """Where relative paths in a config file (codeowners_file) start: the file's directory."""
+    return os.path.dirname(os.path.abspath(file)) if not file.startswith("<") else "."
 
 
 def _read(path: str | os.PathLike[str]) -> tuple[str | None, list[Problem]]:
@@ -839,7 +980,7 @@ def check_config(path: str | os.PathLike[str]) -> list[Problem]:
     text, problems = _read(path)
     if text is None:
         return problems
-    return _parse(text)[1]
+    return _parse(text, _base_dir(os.fspath(path)))[1]
 
 
 # --- triage-bot check-config --------------------------------------------------------------------
@@ -867,7 +1008,8 @@ def _describe(r: Route) -> str:
     if m.message:
         parts.append(f"message=/{m.message.pattern}/")
     cond = " ".join(parts) or "(everything)"
-    return f"{cond} -> {r.team}{' (continue)' if r.continue_ else ''}"
+    owner = " (owner: code, else this team)" if r.owner else ""
+    return f"{cond} -> {r.team}{owner}{' (continue)' if r.continue_ else ''}"
 
 
 def cmd_check_config(args: argparse.Namespace, out: Callable[[str], None] = print) -> int:
@@ -875,7 +1017,7 @@ def cmd_check_config(args: argparse.Namespace, out: Callable[[str], None] = prin
     text, problems = _read(file)
     config = None
     if text is not None:
-        config, problems = _parse(text)
+        config, problems = _parse(text, _base_dir(file))
     if problems or config is None:
         for p in problems:
             out(p.format(file))
@@ -886,10 +1028,25 @@ def cmd_check_config(args: argparse.Namespace, out: Callable[[str], None] = prin
         f"{len(config.routes)} route{'s' if len(config.routes) != 1 else ''} "
         f"+ default route -> {config.default_route.team}"
     )
+    g = config.defaults.grouping
+    out(
+        f"  grouping: strategy {g.strategy or DEFAULT_STRATEGY + ' (the default)'}"
+        + (", Error Reporting groups when present" if g.error_reporting else "")
+    )
+    for r in config.in_app:
+        where = r.service.raw if r.service is not None else "every service"
+        out(f"  in_app {where}: include {list(r.include)} exclude {list(r.exclude)}")
     for t in config.teams:
         out(
             f"  team {t.name}: {t.channel}" + (f" oncall {', '.join(t.oncall)}" if t.oncall else "")
         )
+        if t.rotation is not None:
+            rot = t.rotation
+            who = f"user group {rot.usergroup}" if rot.usergroup else ", ".join(rot.members)
+            out(f"    rotation: {who}" + ("" if rot.usergroup else f", handoff {rot.handoff}"))
     for i, r in enumerate(config.routes):
         out(f"  route[{i}]: {_describe(r)}")
+    if config.owners is not None:
+        for rule in config.owners.table.rules:
+            out(f"  owner: {rule.describe()}")
     return 0

@@ -1,8 +1,8 @@
 """Which teams an error goes to: the route table of a validated Config, applied to one event.
 
 Pure and cheap: every matcher is compiled once, when the config is validated, and each
-Config carries its routes already resolved to Destinations (bot.models; team values merged over
-the defaults, route overrides merged over the team). `route()` only evaluates predicates.
+Config carries its routes already resolved to Destinations (team values merged over the
+defaults, route overrides merged over the team). `route()` only evaluates predicates.
 
 Semantics follow Alertmanager: routes are tried in order, the first match wins; a matching
 route with `continue: true` lets later routes match too (fan-out); when nothing matched, the
@@ -14,11 +14,12 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import unquote
 
 from bot.models import Destination, ErrorEvent
+from bot.routing.owners import CodeLocation, OwnerMatch, OwnerTable, code_location
 
 if TYPE_CHECKING:
     from bot.routing.config import Config
@@ -131,12 +132,49 @@ class CompiledRoute:
     match: CompiledMatch
     destination: Destination
     cont: bool
+    owner_code: bool = False  # `owner: code`: the culprit's owning team, else `destination`
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerRouting:
+    """`owners:` compiled: the rules, and each team's destination for `owner: code` routes."""
+
+    table: OwnerTable
+    teams: Mapping[str, Destination]
 
 
 @dataclass(frozen=True, slots=True)
 class RouteTable:
     routes: tuple[CompiledRoute, ...]
     default: Destination
+    owners: OwnerRouting | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Routed:
+    """One destination and why: the route (index, or DEFAULT_ROUTE_INDEX) and, for an
+    `owner: code` route, the owner rule that matched (None: no rule matched, so the route's
+    own team)."""
+
+    destination: Destination
+    route_index: int
+    owner: OwnerMatch | None = None
+    location: CodeLocation | None = None
+
+    def describe(self) -> str:
+        where = (
+            "default_route"
+            if self.route_index == DEFAULT_ROUTE_INDEX
+            else (f"routes[{self.route_index}]")
+        )
+        out = f"{where} -> {self.destination.team} ({self.destination.channel})"
+        if self.owner is not None and self.owner.team is not None:
+            out += f"; {self.owner.describe()}"
+        elif self.owner is not None:
+            out += f"; {self.owner.describe()}, so the route's team"
+        elif self.route_index >= 0 and self.location is not None:
+            out += f"; no owner rule matches {self.location.describe()}, so the route's team"
+        return out
 
 
 def route(config: Config, event: ErrorEvent) -> list[Destination]:
@@ -145,16 +183,35 @@ def route(config: Config, event: ErrorEvent) -> list[Destination]:
 
 
 def route_table(table: RouteTable, event: ErrorEvent) -> list[Destination]:
-    out: list[Destination] = []
+    return [r.destination for r in route_explained(table, event)]
+
+
+def route_explained(table: RouteTable, event: ErrorEvent) -> list[Routed]:
+    """`route_table` with the reasons, for `triage-bot explain` and `/triage show`."""
+    out: list[Routed] = []
     seen: set[str] = set()
-    for r in table.routes:
+    loc: CodeLocation | None = None
+    located = False
+    for i, r in enumerate(table.routes):
         if not r.match.matches(event):
             continue
-        if r.destination.channel not in seen:
-            seen.add(r.destination.channel)
-            out.append(r.destination)
+        dest, owner = r.destination, None
+        if r.owner_code and table.owners is not None:
+            if not located:  # parsed once, and only when a route asks for the owner
+                loc, located = code_location(event), True
+            owner = table.owners.table.owner(loc)
+            if owner is not None and owner.team is not None:
+                dest = _with_route(table.owners.teams[owner.team], r.destination)
+        if dest.channel not in seen:
+            seen.add(dest.channel)
+            out.append(Routed(dest, i, owner, loc if r.owner_code else None))
         if not r.cont:
             break
     if not out:
-        out.append(table.default)
+        out.append(Routed(table.default, DEFAULT_ROUTE_INDEX))
     return out
+
+
+def _with_route(owner_team: Destination, route_dest: Destination) -> Destination:
+    """The owning team's channel, on-call, language and timing, under the route's index."""
+    return replace(owner_team, route_index=route_dest.route_index)

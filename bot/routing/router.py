@@ -24,6 +24,9 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from bot.models import (
+    DEST_FIELD,
+    DEST_VERSION_FIELD,
+    ROUTE_INPUT_FIELD,
     Destination,
     ErrorEvent,
     Group,
@@ -34,12 +37,8 @@ from bot.models import (
 from bot.routing.match import route, severity_rank
 from bot.routing.reload import Snapshot
 
-# Group hash fields written at the start of an episode (record_batch.lua) and on re-routing.
-DEST_FIELD = "dest"  # JSON list of Destination dicts
-DEST_VERSION_FIELD = "dest_cfg"  # Router.version() of the decision
-ROUTE_INPUT_FIELD = "route_in"  # JSON of the event fields routes match on
-
 MESSAGE_CHARS = 1500  # of the entry's message kept for re-routing (= the stored sample's)
+STACK_CHARS = 8192  # of its stack: enough for the top in-app frames (`owner: code`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +58,9 @@ class EpisodeRoute:
 
 
 def route_input(event: ErrorEvent) -> dict[str, Any]:
-    """The fields of an event that routes match on."""
-    return {
+    """The fields of an event that routes match on (kept until the group's first message, to
+    route it again if the config is reloaded before)."""
+    out: dict[str, Any] = {
         "service": event.service,
         "resource_type": event.resource_type,
         "severity": event.severity,
@@ -68,6 +68,11 @@ def route_input(event: ErrorEvent) -> dict[str, Any]:
         "message": event.message[:MESSAGE_CHARS],
         "labels": event.labels,
     }
+    if event.stack:
+        out["stack"] = event.stack[:STACK_CHARS]
+    if event.report_location:
+        out["report_location"] = event.report_location
+    return out
 
 
 def input_event(fields: dict[str, Any]) -> ErrorEvent:
@@ -80,6 +85,8 @@ def input_event(fields: dict[str, Any]) -> ErrorEvent:
         log_name=str(fields.get("log_name", "")),
         message=str(fields.get("message", "")),
         labels={str(k): str(v) for k, v in dict(fields.get("labels") or {}).items()},
+        stack=str(fields["stack"]) if fields.get("stack") else None,
+        report_location=dict(fields["report_location"]) if fields.get("report_location") else None,
     )
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import redis
 from redis.exceptions import NoScriptError
 
-from bot.models import ErrorEvent, Fingerprint, Group, Rejected
+from bot.models import ROUTE_INPUT_FIELD, ErrorEvent, Fingerprint, Group, Rejected
 from bot.store.keys import NSHARDS, Keys, shard_of
 
 _LUA = Path(__file__).parent / "lua"
@@ -402,10 +402,13 @@ class RedisStore:
         return self.load_groups([gid])[0]
 
     def set_message(self, gid: str, channel: str, ts: str) -> None:
+        """Record where the group is shown in `channel`. Once shown, the group keeps its
+        destinations until its next episode, so the fields it was routed on are dropped."""
         key = self.keys.messages(gid)
         pipe = self.r.pipeline(transaction=False)
         pipe.hset(key, channel, ts)
         pipe.expire(key, self.retention.group_s)
+        pipe.hdel(self.keys.group(gid), ROUTE_INPUT_FIELD)
         pipe.execute()
 
     def set_fields(self, gid: str, fields: Mapping[str, str]) -> None:

@@ -114,7 +114,7 @@ _type_like = st.lists(
 @given(_type_like | st.text(max_size=40))
 def test_type_prefilter_never_changes_the_type(message: str) -> None:
     """The cheap suffix test in front of the type regex only skips messages it cannot match."""
-    from bot.fingerprint import _TYPE_IN_MESSAGE, _type_from_message
+    from bot.fingerprint.fp1 import _TYPE_IN_MESSAGE, _type_from_message
 
     m = _TYPE_IN_MESSAGE.match(message)
     assert _type_from_message(message) == (m.group(1) if m else "")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.fingerprint.stacktrace import InAppConfig, detect_runtime, parse_stacktrace
+from bot.fingerprint.fp1.stacktrace import InAppConfig, detect_runtime, parse_stacktrace
 
 GO_PANIC = """panic: runtime error: invalid memory address or nil pointer dereference
 [signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x469244]

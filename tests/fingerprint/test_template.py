@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.fingerprint.template import VAR, message_template
+from bot.fingerprint.fp1.template import VAR, message_template
 
 # Each row: occurrences of ONE statement with different values.
 SAME_STATEMENT: list[list[str]] = [

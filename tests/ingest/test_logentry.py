@@ -151,3 +151,26 @@ def test_rejections_have_a_clear_reason(data, reason):
 def test_rejection_keeps_the_insert_id_when_known():
     got = parse_entry({"insertId": "known", "jsonPayload": {"message": "x" * (1 << 20)}})
     assert isinstance(got, Rejected) and got.insert_id == "known"
+
+
+@pytest.mark.parametrize(
+    "ts",
+    ["9999-12-31T23:59:59.9999999Z", "0001-01-01T00:00:00+01:00", "1960-01-01T00:00:00Z"],
+)
+def test_impossible_timestamp_is_rejected_with_a_reason(ts):
+    got = parse_entry({"insertId": "poison", "textPayload": "x", "timestamp": ts})
+    assert isinstance(got, Rejected) and got.insert_id == "poison"
+    assert "timestamp" in got.reason and "outside" in got.reason
+
+
+def test_impossible_timestamp_falls_back_to_receive_timestamp():
+    """Logging sets receiveTimestamp itself: a service's broken clock does not lose its error."""
+    got = parse_entry(
+        {
+            "insertId": "p",
+            "textPayload": "x",
+            "timestamp": "9999-12-31T23:59:59.9999999Z",
+            "receiveTimestamp": "2026-11-24T01:00:00Z",
+        }
+    )
+    assert isinstance(got, ErrorEvent) and got.timestamp == pytest.approx(1795482000.0)

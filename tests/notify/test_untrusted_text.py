@@ -95,3 +95,11 @@ def test_rendering_is_pure_and_limits_hold_for_a_huge_group(rig: Rig) -> None:
     assert block_kit_errors(alert_blocks(g, v)) == []
     assert block_kit_errors(digest_blocks([g] * 40, v)) == []
     assert len(alert_text(g, v)) <= 3000
+
+
+@pytest.mark.parametrize("ts", [253402300800.0, -62135600000.0, float("inf"), float("nan"), 1e300])
+def test_fmt_time_never_raises_on_an_impossible_time(ts: float) -> None:
+    """A stored time from before the parse-side bounds existed must not abort a render."""
+    from bot.notify.blocks import fmt_time
+
+    assert fmt_time(ts, "Asia/Tokyo")  # some text, never ValueError/OverflowError/OSError

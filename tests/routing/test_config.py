@@ -257,7 +257,7 @@ CASES = [
         VALID.replace("locale: ja\n", "locale: ja\n  grouping: errorreporting\n"),
         3,
         "defaults.grouping",
-        "expected one of 'fingerprint' or 'error_reporting', got the text 'errorreporting'",
+        "or one of fingerprint, error_reporting, fp1, got the text 'errorreporting'",
         "did you mean 'error_reporting'?",
         id="bad-grouping",
     ),
@@ -441,3 +441,34 @@ def test_fingerprint_rules_validate_through_their_model(tmp_path: Path) -> None:
     config = parse_config(VALID + FP_RULES.split("  - message")[0])
     [rule] = config.fingerprint_rules
     assert rule.matches("payments-api", "KeyError", "", [])
+
+
+def test_grouping_takes_a_strategy_and_the_old_words() -> None:
+    from bot.routing.config import parse_config
+
+    base = "teams:\n  - name: sre\n    channel: C0ALERTS\ndefault_route:\n  team: sre\n"
+    g = parse_config("defaults:\n  grouping: {strategy: fp1, error_reporting: true}\n" + base)
+    assert (g.defaults.grouping.strategy, g.defaults.grouping.error_reporting) == ("fp1", True)
+    legacy = parse_config("defaults:\n  grouping: error_reporting\n" + base).defaults.grouping
+    assert (legacy.strategy, legacy.error_reporting) == (None, True)
+    assert parse_config(base).defaults.grouping.strategy is None
+    with pytest.raises(ConfigError, match="unknown grouping strategy 'fp9'"):
+        parse_config("defaults:\n  grouping: {strategy: fp9}\n" + base)
+
+
+def test_in_app_rules_per_service() -> None:
+    from bot.routing.config import parse_config
+
+    cfg = parse_config(
+        "teams:\n  - name: sre\n    channel: C0ALERTS\ndefault_route:\n  team: sre\n"
+        "in_app:\n  - include: ['com.acme.']\n"
+        "  - service: 'pay-*'\n    exclude: [com.acme.generated., /gen/]\n"
+    )
+    assert cfg.in_app_for("pay-api").include == ("com.acme.",)
+    assert cfg.in_app_for("pay-api").exclude == ("com.acme.generated.", "/gen/")
+    assert cfg.in_app_for("search").exclude == ()
+    with pytest.raises(ConfigError, match="needs include or exclude"):
+        parse_config(
+            "teams:\n  - name: sre\n    channel: C0ALERTS\ndefault_route:\n  team: sre\n"
+            "in_app:\n  - service: x\n"
+        )

@@ -27,6 +27,7 @@ class Frame(NamedTuple):
     in_app: bool = True
     why: str = ""  # why in_app is what it is ("library: site-packages", "in-app", ...)
     context: str | None = None  # the source line, when the runtime prints it (Python)
+    path: str = ""  # the source path as printed (Python, Node.js, Go): what code owners match
 
     def render(self) -> str:
         """`file in function` for an alert."""
@@ -220,7 +221,7 @@ def _parse_python(text: str, cfg: InAppConfig) -> Stacktrace | None:
                 path, lineno, func = m.group(1), m.group(2), m.group(3) or "?"
                 in_app, why = _classify_path(path, cfg)
                 short = _short_path(path)
-                fr = Frame(short, func.strip(), short, int(lineno), in_app, why)
+                fr = Frame(short, func.strip(), short, int(lineno), in_app, why, path=path)
                 _remember(cache, line, fr)
         if fr is not None:
             frames.append(fr)
@@ -259,7 +260,7 @@ def _parse_python(text: str, cfg: InAppConfig) -> Stacktrace | None:
 
 def _with_context(frame: Frame, context: str) -> Frame:
     """`frame._replace(context=context)`, without _replace's keyword machinery (hot path)."""
-    return _new_tuple(Frame, (*frame[:6], context))
+    return _new_tuple(Frame, (*frame[:6], context, frame[7]))
 
 
 _new_tuple = tuple.__new__
@@ -353,7 +354,7 @@ def _node_frame(s: str, cfg: InAppConfig) -> Frame | None:
         func = "<anonymous>"
     in_app, why = _classify_path(path, cfg)
     short = _short_path(path)
-    return Frame(short, func, short, int(ln) if ln else None, in_app, why)
+    return Frame(short, func, short, int(ln) if ln else None, in_app, why, path=path)
 
 
 def _parse_node(text: str, cfg: InAppConfig) -> Stacktrace | None:
@@ -452,7 +453,9 @@ def _parse_go(text: str, cfg: InAppConfig) -> Stacktrace | None:
                 pkg, func = _go_split(fn)
                 in_app, why = _go_classify(pkg, path, cfg)
                 base = path.rsplit("/", 1)[-1]
-                fr = _remember(cache, key, Frame(pkg, func, base, int(fm.group(2)), in_app, why))
+                fr = _remember(
+                    cache, key, Frame(pkg, func, base, int(fm.group(2)), in_app, why, path=path)
+                )
                 frames.append(fr)
                 i += 2
                 continue
