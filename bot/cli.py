@@ -22,7 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "bot.fingerprint.cli:cmd_explain",
         "show what was hashed for each LogEntry and why",
     ),
-    "check-config": ("bot.routing.config:cmd_check_config", "validate a routing config file"),
+    "check-config": ("bot.routing.config.cli:cmd_check_config", "validate a routing config file"),
     "demo": (
         "triage_sandbox.demo:cmd_demo",
         "run the bot locally against stand-ins with demo traffic",

@@ -34,7 +34,7 @@ _USERGROUP = re.compile(r"^S[A-Z0-9]{2,}$")
 
 
 def _fail(message: str, fix: str) -> Any:
-    from bot.routing.config import _fail as fail  # the config module imports this one
+    from bot.routing.config.fields import fail  # the config package imports this module
 
     fail(message, fix)
 
@@ -87,9 +87,9 @@ class RotationConfig(BaseModel):
     @field_validator("length", mode="before")
     @classmethod
     def _length(cls, v: Any) -> Any:
-        from bot.routing.config import _duration
+        from bot.routing.config.fields import check_duration
 
-        seconds = _duration(v)
+        seconds = check_duration(v)
         if seconds <= 0:
             _fail("length must be more than 0", "e.g. length: 1w")
         return seconds
@@ -97,9 +97,9 @@ class RotationConfig(BaseModel):
     @field_validator("timezone", mode="before")
     @classmethod
     def _tz(cls, v: Any) -> Any:
-        from bot.routing.config import _timezone
+        from bot.routing.config.fields import check_timezone
 
-        return _timezone(v)
+        return check_timezone(v)
 
     @model_validator(mode="after")
     def _one_source(self) -> RotationConfig:

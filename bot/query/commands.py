@@ -144,10 +144,11 @@ def _subscribe(deps: Deps, args: list[str], user: str, channel: str) -> Reply:
         return Reply(t("cmd.subscribe_usage", loc))
     pattern, target, severity = args[0], channel, "ERROR"
     for a in args[1:]:
-        if (ch := _channel(a)) is not None:
-            target = ch
-        elif a.upper() in SEVERITIES:
+        # Severity first: "CRITICAL" also has the shape of a channel id (C + capitals).
+        if a.upper() in SEVERITIES:
             severity = a.upper()
+        elif (ch := _channel(a)) is not None:
+            target = ch
         else:
             return Reply(
                 t("cmd.bad_argument", loc, value=escape(a)) + "\n" + t("cmd.subscribe_usage", loc)

@@ -38,7 +38,7 @@ _KINDS = ("path", "package", "go")
 
 def _fail(message: str, fix: str) -> Any:
     # the config module's error type (imported here: it imports this module)
-    from bot.routing.config import _fail as fail
+    from bot.routing.config.fields import fail
 
     fail(message, fix)
 
@@ -76,9 +76,9 @@ class OwnerRuleConfig(BaseModel):
             _fail(str(exc), exc.fix)
         teams = _teams(info)
         if teams is not None and self.team not in teams:
-            from bot.routing.config import _unknown_team_fix
+            from bot.routing.config.fields import unknown_team_fix
 
-            _fail(f"unknown team {self.team!r}", _unknown_team_fix(self.team, teams))
+            _fail(f"unknown team {self.team!r}", unknown_team_fix(self.team, teams))
         return self
 
     @property
@@ -106,11 +106,11 @@ class OwnersConfig(BaseModel):
         if teams is not None:
             for handle, team in self.codeowners_teams.items():
                 if team not in teams:
-                    from bot.routing.config import _unknown_team_fix
+                    from bot.routing.config.fields import unknown_team_fix
 
                     _fail(
                         f"codeowners_teams maps {handle} to unknown team {team!r}",
-                        _unknown_team_fix(team, teams),
+                        unknown_team_fix(team, teams),
                     )
         rules: list[OwnerRule] = [
             rule(r.kind, r.pattern, r.team, f"owners.rules[{i}]")  # type: ignore[arg-type]

@@ -84,6 +84,8 @@ def _stopping() -> Iterator[list[BotProcess]]:
     client = None
     failures = []
     for bot in bots:
+        if not bot.terminated:
+            continue
         code = bot.wait_stopped()
         if code != 0:
             failures.append(f"bot {bot.prefix} exited {code} after SIGTERM" + bot.output(20))
@@ -104,12 +106,16 @@ def start_bot(
     made: list[BotProcess] = []
     tmp = tempfile.TemporaryDirectory(prefix="triage-acceptance-")
 
-    def start(config: str | None = None, env: Mapping[str, str] | None = None) -> BotProcess:
+    def start(
+        config: str | None = None, env: Mapping[str, str] | None = None, *, run: bool = True
+    ) -> BotProcess:
+        """A BotProcess, started and healthy; with run=False, not started (for tests of a
+        start-up that must fail: `bot.run_to_exit()`)."""
         workdir = Path(tmp.name) / f"bot{len(made)}"
         workdir.mkdir()
         bot = BotProcess(slack, pubsub, redis_url, workdir, config=config, env=env)
         made.append(bot)
-        return bot.start()
+        return bot.start() if run else bot
 
     yield start
     for bot in made:

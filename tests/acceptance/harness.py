@@ -195,6 +195,7 @@ class BotProcess:
             self.env["TRIAGE_CONFIG"] = str(self.config_path)
         self.env.update(env or {})
         self.proc: subprocess.Popen[bytes] | None = None
+        self.terminated = False  # SIGTERM sent while it ran: it must then exit 0
         self._out = workdir / "bot.stdout"
         self._err = workdir / "bot.stderr"
 
@@ -231,10 +232,25 @@ class BotProcess:
             time.sleep(0.05)
         raise AssertionError(f"triage-bot serve not healthy after {timeout:.0f} s" + self.output())
 
+    def run_to_exit(self, timeout: float = 20.0) -> tuple[int, str]:
+        """Start the process expecting it to refuse to start: (exit code, stderr)."""
+        with self._out.open("wb") as out, self._err.open("wb") as err:
+            self.proc = subprocess.Popen(
+                _command(), env=self.env, stdout=out, stderr=err, cwd=self.workdir
+            )
+        try:
+            code = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(
+                f"triage-bot serve still running after {timeout:.0f} s" + self.output()
+            ) from None
+        return code, self._err.read_text(errors="replace")
+
     def terminate(self) -> None:
         """SIGTERM: the bot finishes in-flight batches and exits; `wait_stopped` collects it."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
+            self.terminated = True
 
     def wait_stopped(self, timeout: float = 30.0) -> int:
         """The exit code after `terminate`; a process that does not stop is killed (and the
@@ -256,6 +272,29 @@ class BotProcess:
         tmp = self.config_path.with_suffix(".new")
         tmp.write_text(text)
         os.replace(tmp, self.config_path)
+
+    def rewrite_config_unnoticed(self, text: str) -> None:
+        """Rewrite the config in place keeping its inode, size and mtime, so the file watcher
+        cannot see the change and only SIGHUP reloads it. `text` must not be longer than the
+        file (config_yaml pads its output for this)."""
+        st = os.stat(self.config_path)
+        data = text.encode()
+        if len(data) > st.st_size:
+            raise ValueError(f"new config is {len(data)} bytes, longer than the old {st.st_size}")
+        pad = st.st_size - len(data)
+        data += b"\n" if pad == 1 else (b"\n#" + b"-" * (pad - 2) if pad else b"")
+        with self.config_path.open("r+b") as f:
+            f.write(data)
+            f.truncate()
+        os.utime(self.config_path, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+    def wait_for_log(self, text: str, timeout: float = 10.0, after: int = 0) -> dict[str, Any]:
+        """The first structured log line (from line `after` on) whose message contains `text`."""
+
+        def found() -> dict[str, Any] | None:
+            return next((r for r in self.logs()[after:] if text in str(r.get("message", ""))), None)
+
+        return self._wait(found, timeout, f"a log line with {text!r}")
 
     # ---- input ----------------------------------------------------------------------------
 
@@ -289,8 +328,18 @@ class BotProcess:
         )
         assert status == 200, f"click {action_id}: HTTP {status} {body}" + self.output()
 
-    def select(self, action_id: str, message: Message, value: str, *, user: str = "U1") -> None:
-        """Pick an option of a select (e.g. the Snooze menu) of a message the bot posted."""
+    def select(self, action_id: str, message: Message, choice: str, *, user: str = "U1") -> None:
+        """Pick an option of a select of a message the bot posted, by its value or by the
+        choice its JSON value names (the Snooze menu: "1h", "8h", "24h", "n10", "n100")."""
+        value = choice
+        for block in message.get("blocks") or []:
+            for element in block.get("elements") or []:
+                if element.get("action_id") != action_id:
+                    continue
+                for option in element.get("options") or []:
+                    v = option.get("value", "")
+                    if v == choice or (v.startswith("{") and json.loads(v).get("s") == choice):
+                        value = v
         status, body = self.slack.select_option(
             self.events_url, message["channel"], message["ts"], action_id, value, user_id=user
         )
@@ -398,7 +447,9 @@ class BotProcess:
         def last(path: Path) -> str:
             if not path.exists():
                 return ""
-            return "\n".join(path.read_text(errors="replace").splitlines()[-tail:])
+            return "\n".join(
+                _compact(line) for line in path.read_text(errors="replace").splitlines()[-tail:]
+            )
 
         calls = [
             f"  {c.method} {c.status} {c.error or 'ok'} "
@@ -425,6 +476,18 @@ class BotProcess:
             if time.monotonic() >= deadline:
                 raise AssertionError(f"no {what} within {timeout:.0f} s" + self.output())
             time.sleep(0.05)
+
+
+def _compact(line: str) -> str:
+    """A structured (Cloud Logging JSON) log line as `SEVERITY logger: message`."""
+    try:
+        rec = json.loads(line)
+    except ValueError:
+        return line
+    if not isinstance(rec, dict) or "message" not in rec:
+        return ""
+    logger = (rec.get("logging.googleapis.com/labels") or {}).get("python_logger", "")
+    return f"{rec.get('severity', '')} {logger}: {rec['message']}"
 
 
 def config_yaml(
@@ -456,7 +519,8 @@ def config_yaml(
     if routes.strip():
         lines += ["  " + line if line.strip() else line for line in routes.strip("\n").splitlines()]
     lines += ["default_route:", f"  team: {default_team}"]
-    return "\n".join(lines) + "\n" + extra
+    # A trailing comment leaves room for rewrite_config_unnoticed's same-size rewrites.
+    return "\n".join(lines) + "\n" + extra + "\n# " + "-" * 400 + "\n"
 
 
 # Channels of the stand-in workspace the tests route to (the bot is a member of all but

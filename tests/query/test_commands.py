@@ -100,6 +100,14 @@ def test_subscribe_routes_new_alerts_to_the_channel(env) -> None:
     assert "no longer follows" in r["text"]
 
 
+def test_subscribe_severity_names_are_not_channel_ids(env) -> None:
+    # "CRITICAL" has the shape of a channel id (C + capitals): it is the severity.
+    _rt, slack, url = env
+    slack.add_channel("C0PAY", "payments-alerts")
+    r = ask(slack, url, "subscribe payments* C0PAY CRITICAL")
+    assert "Subscribed <#C0PAY> to `payments*` (severity CRITICAL and above)" in r["text"]
+
+
 def test_ack_by_command_updates_the_alert(env) -> None:
     rt, slack, url = env
     gid = gids(rt)[0]

@@ -1,0 +1,104 @@
+"""The stand-in's HTTP server: ``/api/<method>`` (the Web API), ``/response/<id>``
+(response_url), ``/socket/<ticket>`` (the Socket Mode upgrade) and the browsable UI."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+from collections.abc import Mapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any
+
+from triage_sandbox import ui
+from triage_sandbox.slack_standin.socket_mode import WS_GUID, WebSocket, handshake_problem
+
+if TYPE_CHECKING:
+    from triage_sandbox.slack_standin.standin import SlackStandIn
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    standin: SlackStandIn
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: Server
+    server_version = "SlackStandIn/1.0"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+    def do_GET(self) -> None:
+        if self.path.startswith("/socket/"):
+            self._websocket()
+        else:
+            self._handle("GET")
+
+    def _websocket(self) -> None:
+        """The RFC 6455 opening handshake, then the connection belongs to the stand-in."""
+        standin = self.server.standin
+        ticket = self.path[len("/socket/") :].partition("?")[0]
+        key = self.headers.get("Sec-WebSocket-Key") or ""
+        problem = handshake_problem(
+            self.headers.get("Upgrade") or "",
+            self.headers.get("Connection") or "",
+            self.headers.get("Sec-WebSocket-Version") or "",
+            key,
+        )
+        if problem:
+            self._send(400, problem, "text/plain", {"Sec-WebSocket-Version": "13"})
+            return
+        if not standin.take_socket_ticket(ticket):
+            self._send(401, "invalid or expired ticket", "text/plain", {})
+            return
+        accept = base64.b64encode(hashlib.sha1((key + WS_GUID).encode()).digest()).decode()
+        self.close_connection = True
+        self.connection.sendall(
+            (
+                "HTTP/1.1 101 Switching Protocols\r\n"
+                "Upgrade: websocket\r\n"
+                "Connection: Upgrade\r\n"
+                f"Sec-WebSocket-Accept: {accept}\r\n\r\n"
+            ).encode()
+        )
+        standin.run_socket(WebSocket(f"WS{secrets.token_hex(4)}", self.connection, self.rfile))
+
+    def do_POST(self) -> None:
+        self._handle("POST")
+
+    def _handle(self, verb: str) -> None:
+        path, _, query = self.path.partition("?")
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        headers = {k: v for k, v in self.headers.items()}
+        # Header lookups in the stand-in use canonical names.
+        canonical = {k.title(): v for k, v in headers.items()}
+        standin = self.server.standin
+        if path.startswith("/api/"):
+            method = path[len("/api/") :]
+            status, extra, response = standin.handle_api(method, verb, canonical, query, body)
+            if isinstance(response, dict):
+                self._send(status, json.dumps(response), "application/json; charset=utf-8", extra)
+            else:
+                self._send(status, response, "text/plain; charset=utf-8", extra)
+        elif path.startswith("/response/") and verb == "POST":
+            status, text = standin.handle_response_url(path[len("/response/") :], canonical, body)
+            self._send(status, text, "text/html", {})
+        elif ui.handles(path):
+            answer = ui.handle(standin, verb, path, query, canonical, body)
+            self._send(answer.status, answer.body, answer.content_type, answer.headers)
+        else:
+            self._send(404, "not found", "text/plain", {})
+
+    def _send(self, status: int, text: str | bytes, ctype: str, headers: Mapping[str, str]) -> None:
+        data = text.encode() if isinstance(text, str) else text
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
