@@ -40,6 +40,7 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/fingerprint.py
 	$(BIN)/python bench/loghub_eval.py
+	$(BIN)/python bench/real_grouping.py
 	$(BIN)/python -m bench.storm
 	$(BIN)/python bench/ingest.py
 

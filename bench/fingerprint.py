@@ -1,6 +1,6 @@
 """Throughput of parse+fingerprint vs Drain3 on the same entries (one core).
 
-usage: python bench/fingerprint.py [ENTRIES.jsonl] [--seconds 2]
+usage: python bench/fingerprint.py [ENTRIES.jsonl] [--seconds 2] [--strategy fp1|fp2]
 Prints both rates and their ratio; the last line is
 `fingerprint per_s=<n> drain3_per_s=<n> ratio=<x>`.
 """
@@ -43,7 +43,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("corpus", nargs="?", default=DEFAULT_CORPUS)
     ap.add_argument("--seconds", type=float, default=1.0, help="per round (5 rounds, median)")
+    ap.add_argument("--strategy", default=None, help="fingerprint strategy (default: the default)")
     args = ap.parse_args()
+    version = args.strategy
     with open(args.corpus, "rb") as fh:
         lines = [line for line in fh if line.strip()]
 
@@ -51,7 +53,7 @@ def main() -> int:
         for raw in lines:
             ev = parse_entry(raw)
             if isinstance(ev, ErrorEvent):
-                fingerprint(ev)
+                fingerprint(ev, version=version)
         return len(lines)
 
     texts = []

@@ -4,7 +4,7 @@ service and for all services, and Redis memory per group.
 
     .venv/bin/python bench/history.py [--groups 50000] [--occurrences 5000000]
 
-Last line: `history top_p95_ms=<n> show_p95_ms=<n> search_p95_ms=<n> stats_p95_ms=<n> bytes_per_group=<n>`.
+Last line: `history top_p95_ms=<n> show_p95_ms=<n> search_p95_ms=<n> stats_p95_ms=<n> bytes_per_group=<n> calls_per_group=<n> load_s=<n>`.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from bot.models import ErrorEvent, Fingerprint
 from bot.store.history import History
 from bot.store.redis_store import RedisStore
 
+BATCH = 2000
 SERVICES = [f"svc-{i:02d}" for i in range(40)]
 WORDS = [
     "timeout",
@@ -46,10 +47,9 @@ def _load(
 ) -> None:  # type: ignore[type-arg]
     """Record `picks` (group indexes) in time order through the real batch script."""
     store = RedisStore(redis.Redis.from_url(url), "tb")
-    batch = 2000
-    for start in range(0, len(picks), batch):
+    for start in range(0, len(picks), BATCH):
         items = []
-        for j, gi in enumerate(picks[start : start + batch]):
+        for j, gi in enumerate(picks[start : start + BATCH]):
             svc, fp = fps[gi]
             k = offset + start + j
             ev = ErrorEvent(
@@ -63,6 +63,31 @@ def _load(
             )
             items.append((ev, fp))
         store.record_batch(items, now=now)
+
+
+def _inner_calls(r: redis.Redis) -> int:
+    """Commands run so far, not counting the script calls themselves nor INFO: what the
+    scripts' redis.call()s cost (Redis counts each in its command's stats)."""
+    stats = r.info("commandstats")
+    skip = {"cmdstat_evalsha", "cmdstat_eval", "cmdstat_info", "cmdstat_script"}
+    return sum(int(v["calls"]) for k, v in stats.items() if k not in skip)
+
+
+def _memory_by_kind(r: redis.Redis) -> dict[str, int]:
+    """Bytes per key kind (the part of the name after the hash tag, ids and buckets dropped)."""
+    out: dict[str, int] = {}
+    keys = list(r.scan_iter(count=5000))
+    for i in range(0, len(keys), 5000):
+        part = keys[i : i + 5000]
+        pipe = r.pipeline(transaction=False)
+        for k in part:
+            pipe.memory_usage(k, samples=0)
+        for k, n in zip(part, pipe.execute(), strict=True):
+            rest = k.decode().split("}", 1)[-1]
+            kind = ":".join(x for x in rest.split(":")[1:3] if not x.startswith(("fp1-", "svc-")))
+            kind = "".join(c for c in kind if not c.isdigit()).rstrip(":")
+            out[kind] = out.get(kind, 0) + (n or 0)
+    return out
 
 
 def p95(samples: list[float]) -> float:
@@ -99,6 +124,7 @@ def main() -> None:
             )
         weights = [1 / (i + 1) ** 0.8 for i in range(args.groups)]
         mem0 = int(r.info("memory")["used_memory"])
+        calls0 = _inner_calls(r)
         t0 = time.perf_counter()
         # every group occurs at least once; the rest follows a Zipf-like law over 7 days
         picks = list(range(args.groups)) + rng.choices(
@@ -130,7 +156,16 @@ def main() -> None:
         written = len(picks)
         load_s = time.perf_counter() - t0
         mem = int(r.info("memory")["used_memory"]) - mem0
-        seen = sum(r.memory_usage(k) or 0 for k in r.scan_iter(match="*:seen:*", count=1000))
+        calls = _inner_calls(r) - calls0
+        distinct = sum(
+            len(set(part[b : b + BATCH]))
+            for i in range(procs)
+            for part in [picks[i * chunk : (i + 1) * chunk]]
+            for b in range(0, len(part), BATCH)
+        )
+        calls_per_group = calls / distinct
+        kinds = _memory_by_kind(r)
+        seen = kinds.get("seen", 0)
         print(
             f"loaded {written:,} occurrences into {args.groups:,} groups in {load_s:.1f}s ({written / load_s:,.0f}/s)"
         )
@@ -149,7 +184,7 @@ def main() -> None:
             store.load_group(gid)
             store.hour_counts(gid, now, 24)
             store.timeline(gid)
-            r.smembers(store.keys.revisions(gid))
+            store.revisions(gid)
             results["show"].append(time.perf_counter() - t)
             t = time.perf_counter()
             hist.search(rng.choice(WORDS) + f" {rng.choice(WORDS)} in handler{rng.randrange(1000)}")
@@ -164,10 +199,14 @@ def main() -> None:
         per_group = mem / args.groups
         per_group_ex = (mem - seen) / args.groups
         print(f"bytes per group: {per_group:,.0f} with dedup sets, {per_group_ex:,.0f} without")
+        for kind, n in sorted(kinds.items(), key=lambda kv: -kv[1]):
+            print(f"  {kind:12s} {n / args.groups:8,.0f} bytes per group")
+        print(f"redis calls per distinct group in a batch: {calls_per_group:.1f}")
         print(
             f"history top_p95_ms={p95(results['top']):.1f} show_p95_ms={p95(results['show']):.1f} "
             f"search_p95_ms={p95(results['search']):.1f} stats_p95_ms={p95(results['stats']):.1f} "
-            f"bytes_per_group={per_group:.0f}"
+            f"bytes_per_group={per_group:.0f} calls_per_group={calls_per_group:.1f} "
+            f"load_s={load_s:.0f}"
         )
 
 

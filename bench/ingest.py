@@ -33,6 +33,7 @@ from triage_sandbox.pubsub_emulator import PubSubEmulator
 
 from bench.pubsub_bare import streaming_rate
 from bot.ingest.pull import Pipeline, Puller
+from bot.store.keys import Keys
 from bot.store.redis_store import RedisStore
 
 PROJECT = "triage-bench"
@@ -172,7 +173,7 @@ def main() -> None:
             f"{rate:,.0f} entries/s; acked {acked}, groups {groups}, "
             f"dead-lettered {counts.get('dead_lettered', 0)}"
         )
-    for key in r.scan_iter(match=f"{prefix}:*", count=1000):
+    for key in r.scan_iter(match=Keys(prefix).pattern(), count=1000):
         r.delete(key)
     print(f"ingest bare_per_s={bare:.0f} pipeline_per_s={rate:.0f} ratio={rate / bare:.2f}")
 

@@ -1,6 +1,6 @@
 """Grouping accuracy of ``message_template`` on the Loghub-2k corpus, and its speed.
 
-usage: python bench/loghub_eval.py [CORPUS_DIR] [--diag DATASET ...]
+usage: python bench/loghub_eval.py [CORPUS_DIR] [--strategy fp1|fp2] [--diag DATASET ...]
 
 Group key = service (``resource.labels.job``) + template of ``textPayload``. Writes the
 predictions next to nothing shared (a temporary file), runs the corpus scorer, prints the
@@ -22,7 +22,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.fingerprint.fp1.template import message_template
+from bot.fingerprint.fp1 import template as fp1_template
+from bot.fingerprint.fp2 import template as fp2_template
+
+TEMPLATES = {"fp1": fp1_template.message_template, "fp2": fp2_template.message_template}
+message_template = TEMPLATES["fp2"]
 
 DEFAULT_CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "loghub2k"
 SEP = "\x1f"
@@ -85,7 +89,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("corpus", nargs="?", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--diag", nargs="*", default=[])
+    parser.add_argument("--strategy", choices=list(TEMPLATES), default="fp2")
     args = parser.parse_args()
+    global message_template
+    message_template = TEMPLATES[args.strategy]
     corpus: Path = args.corpus
 
     rows = _load(corpus)

@@ -31,7 +31,7 @@ from bot.metrics import METRICS
 from bot.models import Destination
 from bot.notify.notifier import Notifier
 from bot.notify.sender import Sender, make_client
-from bot.store.keys import NSHARDS
+from bot.store.keys import NSHARDS, Keys
 from bot.store.redis_store import RedisStore
 
 T0 = 1_764_000_000.0
@@ -165,7 +165,7 @@ def run(errors: int, groups: int, seconds: float, step: float, redis_url: str) -
                 "missing_groups": len(missing),
             }
     finally:
-        for key in client.scan_iter(match=f"{prefix}:*", count=1000):
+        for key in client.scan_iter(match=Keys(prefix).pattern(), count=1000):
             client.delete(key)
 
 

@@ -29,13 +29,17 @@ from bot.ingest.push import CertCache, PushVerifier, handle_push
 from bot.lifecycle import Lifecycle
 from bot.logs import silence_body_loggers
 from bot.metrics import METRICS
-from bot.models import Destination, Timings
+from bot.models import Destination, ErrorEvent, Timings
 from bot.notify.notifier import Notifier
 from bot.notify.pacing import ChannelPacer
 from bot.notify.sender import Sender, make_client
+from bot.oncall.service import OnCall
 from bot.routing.config import ConfigError
 from bot.routing.reload import ConfigHolder, FixedConfig
 from bot.routing.router import Router
+from bot.snoozes import GroupLifecycle
+from bot.store.keys import Keys
+from bot.store.oncall import OverrideStore
 from bot.store.redis_store import RedisStore, Retention
 from bot.store.subscriptions import CachedSubscriptions, SubscriptionStore
 
@@ -132,6 +136,12 @@ def build(
     )
     web = make_client(settings.slack_bot_token, settings.slack_api_url)
     sender = Sender(web, pace=ChannelPacer(store, clock))
+    oncall = OnCall(
+        OverrideStore(client, Keys(settings.redis_prefix)),
+        lambda: holder.current if holder else None,
+        sender.usergroup_members,
+        clock,
+    )
     notifier = Notifier(
         store,
         sender,
@@ -139,6 +149,7 @@ def build(
         default_channel=settings.default_channel,
         clock=clock,
         config=lambda: live.snapshot,
+        on_call=oncall.current,
     )
     lifecycle = Lifecycle(store, notifier, clock)
     deps = Deps(
@@ -150,6 +161,7 @@ def build(
         subs,
         clock=clock,
         config=lambda: holder.current if holder else None,
+        oncall=oncall,
     )
     app = App(
         signing_secret=settings.slack_signing_secret,
@@ -188,6 +200,11 @@ def build(
             clock,
         )
     fingerprinter = make_fingerprinter(lambda: holder.current if holder else None)
+
+    def group_lifecycle(event: ErrorEvent) -> GroupLifecycle:  # from the config in force
+        cfg = holder.current if holder else None
+        return cfg.lifecycle(event) if cfg is not None else GroupLifecycle()
+
     pipeline = Pipeline(
         store,
         fingerprinter,
@@ -195,6 +212,7 @@ def build(
         on_result=on_result,
         config=lambda: live.snapshot,
         router=router,
+        lifecycle=group_lifecycle if holder is not None else None,
     )
     puller = None
     if with_puller and settings.pubsub_subscription:

@@ -43,7 +43,7 @@ class Settings(BaseSettings):
     digest_threshold: int = Field(default=10, ge=1)
     log_level: str = "INFO"
     retention_group_days: int = Field(default=90, ge=1, le=3650)
-    retention_minutes_hours: int = Field(default=48, ge=2, le=24 * 14)
+    retention_minutes_hours: int = Field(default=2, ge=2, le=24 * 14)
     retention_hours_days: int = Field(default=30, ge=2, le=400)
     error_reporting_sync: bool = False
     error_reporting_project: str | None = None

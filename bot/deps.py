@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from bot.lifecycle import Lifecycle
 from bot.notify.notifier import Notifier
+from bot.oncall.service import OnCall
 from bot.routing.config import Config
 from bot.store.history import History
 from bot.store.redis_store import RedisStore
@@ -25,6 +26,7 @@ class Deps:
     history: History = field(init=False)
     clock: Callable[[], float] = time.time
     config: Callable[[], Config | None] = lambda: None
+    oncall: OnCall | None = None  # who is on call (rotations, overrides, user groups)
 
     def __post_init__(self) -> None:
         self.history = History(self.store)

@@ -101,11 +101,17 @@ class HttpServer:
             self._server.run()
 
     def shutdown(self, timeout: float = 2.0) -> None:
-        self._server.close()
-        for channel in list(self._server._map.values()):
-            channel.close()
-        self._server.task_dispatcher.shutdown(timeout=timeout)
+        """Close the listening socket and every connection in the I/O thread (asyncore is not
+        thread-safe), which ends its loop; then stop the workers."""
+        server = self._server
+
+        def close_all() -> None:
+            for channel in list(server._map.values()):  # the server, connections, the trigger
+                channel.close()
+
+        server.trigger.pull_trigger(close_all)
         self._thread.join(timeout)
+        server.task_dispatcher.shutdown(timeout=timeout)
 
 
 def _refuse(start_response: Callable[..., Any], status: str, text: str) -> list[bytes]:

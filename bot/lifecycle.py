@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
@@ -9,7 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.i18n import t
+from bot.notify.blocks import escape
 from bot.notify.notifier import Notifier
+from bot.snoozes import ESCALATING_FACTOR, escalating_arg
 from bot.store.redis_store import Group, RedisStore
 
 log = logging.getLogger(__name__)
@@ -44,17 +47,37 @@ class Lifecycle:
         self.on_change = on_change
 
     def act(
-        self, gid: str, transition: str, user: str, arg: str | float = "", locale: str = "en"
+        self,
+        gid: str,
+        transition: str,
+        user: str,
+        arg: str | float = "",
+        locale: str = "en",
+        scope: str = "",
     ) -> Outcome:
+        """`scope` ("env=staging") limits a snooze to entries with that value (bot.snoozes)."""
         if transition == "assign" and not _USER.match(str(arg)):
             return Outcome(False, t("error.bad_value", locale))
-        res = self.store.transition(gid, transition, user, self.clock(), arg)
+        now = self.clock()
+        if transition == "snooze_escalating":  # the hour before the snooze is its baseline
+            base = escalating_arg(
+                float(arg or ESCALATING_FACTOR), self.store.minute_counts(gid, now), now
+            )
+            arg = json.dumps(base)
+        res = self.store.transition(gid, transition, user, now, arg, scope)
         if res.status == "not_found":
-            return Outcome(False, t("error.not_found", locale, gid=gid))
+            # gid is what the user typed (`/triage ack <!channel>`): escaped, it cannot ping.
+            return Outcome(False, t("error.not_found", locale, gid=escape(gid)))
         if res.status == "invalid":
             return Outcome(
                 False,
-                t("error.invalid_transition", locale, action=transition, gid=gid, state=res.state),
+                t(
+                    "error.invalid_transition",
+                    locale,
+                    action=transition,
+                    gid=escape(gid),
+                    state=res.state,
+                ),
             )
         if res.status == "ok":
             group = self.notifier.refresh(gid)

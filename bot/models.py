@@ -142,6 +142,7 @@ class Destination:
     channel: str
     team: str = ""
     oncall: tuple[str, ...] = ()  # "@handle", "<!subteam^S…>" or user ids "U…", as configured
+    rotation: bool = False  # the team has a rotation (bot.oncall): mention who is on call
     escalate_after_s: float | None = None
     repeat_interval_s: float | None = None
     locale: str = "en"
@@ -176,6 +177,7 @@ class Destination:
 _DEST_DEFAULTS: dict[str, object] = {
     "team": "",
     "oncall": (),
+    "rotation": False,
     "escalate_after_s": None,
     "repeat_interval_s": None,
     "locale": "en",

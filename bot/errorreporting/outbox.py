@@ -12,7 +12,8 @@ from typing import Any
 
 import redis
 
-from bot.errorreporting.keys import ErsKeys
+from bot.store.keys import Keys
+from bot.store.scripts import Scripts
 
 _LUA = Path(__file__).parent / "lua"
 CALLS_TTL_S = 120  # a per-minute counter outlives its minute by a little
@@ -64,16 +65,12 @@ def minute_of(now: float) -> int:
 class ErsStore:
     def __init__(self, client: redis.Redis, prefix: str = "tb", ttls: Ttls | None = None) -> None:
         self.r = client
-        self.keys = ErsKeys(prefix)
+        self.keys = Keys(prefix)
         self.ttls = ttls or Ttls()
-        self._scripts = {
-            name: client.register_script((_LUA / f"{name}.lua").read_text())
-            for name in ("enqueue", "lease", "finish", "claim_pull", "pulled")
-        }
+        self.scripts = Scripts(client, _LUA)
 
     def _call(self, name: str, keys: Sequence[str], args: Sequence[Any]) -> Any:
-        # redis-py's Script runs EVALSHA and loads the script again on NOSCRIPT
-        return self._scripts[name](keys=list(keys), args=list(args))
+        return self.scripts.call(name, keys, args)
 
     # ---- links ------------------------------------------------------------------------------
 
@@ -83,20 +80,20 @@ class ErsStore:
         known yet. The group is checked once `check_at` is older than the check interval."""
         k = self.keys
         pipe = self.r.pipeline(transaction=True)
-        pipe.hget(k.link(gid), "eg")
-        pipe.hsetnx(k.link(gid), "known", known)
-        pipe.hset(k.link(gid), "eg", error_group_id)
-        pipe.expire(k.link(gid), self.ttls.link_s)
-        pipe.zadd(k.linked(), {gid: check_at}, nx=True)
-        pipe.expire(k.linked(), self.ttls.link_s)
+        pipe.hget(k.ers_link(gid), "eg")
+        pipe.hsetnx(k.ers_link(gid), "known", known)
+        pipe.hset(k.ers_link(gid), "eg", error_group_id)
+        pipe.expire(k.ers_link(gid), self.ttls.link_s)
+        pipe.zadd(k.ers_linked(), {gid: check_at}, nx=True)
+        pipe.expire(k.ers_linked(), self.ttls.link_s)
         old = pipe.execute()[0]
         if old is not None and _s(old) != error_group_id:  # relinked: what was known is moot
-            self.r.hset(k.link(gid), "known", known)
+            self.r.hset(k.ers_link(gid), "known", known)
 
     def load_links(self, gids: Sequence[str]) -> list[Link | None]:
         pipe = self.r.pipeline(transaction=False)
         for gid in gids:
-            pipe.hmget(self.keys.link(gid), "eg", "known")
+            pipe.hmget(self.keys.ers_link(gid), "eg", "known")
         out: list[Link | None] = []
         for gid, (eg, known) in zip(gids, pipe.execute(), strict=True):
             out.append(
@@ -108,14 +105,14 @@ class ErsStore:
         if not gids:
             return
         pipe = self.r.pipeline(transaction=False)
-        pipe.zrem(self.keys.linked(), *gids)
+        pipe.zrem(self.keys.ers_linked(), *gids)
         for gid in gids:
-            pipe.delete(self.keys.link(gid))
+            pipe.delete(self.keys.ers_link(gid))
         pipe.execute()
 
     def linked(self) -> dict[str, float]:
         """gid -> last checked; for tests and diagnostics."""
-        return _scores(self.r.zrange(self.keys.linked(), 0, -1, withscores=True))
+        return _scores(self.r.zrange(self.keys.ers_linked(), 0, -1, withscores=True))
 
     # ---- push outbox ------------------------------------------------------------------------
 
@@ -125,13 +122,13 @@ class ErsStore:
         return _s(
             self._call(
                 "enqueue",
-                [k.outbox(), k.job(gid), k.linked(), k.link(gid)],
+                [k.ers_outbox(), k.ers_job(gid), k.ers_linked(), k.ers_link(gid)],
                 [gid, error_group_id, status, now, self.ttls.job_s, self.ttls.link_s],
             )
         )
 
     def due(self, now: float, limit: int) -> list[str]:
-        raw = self.r.zrangebyscore(self.keys.outbox(), "-inf", now, start=0, num=limit)
+        raw = self.r.zrangebyscore(self.keys.ers_outbox(), "-inf", now, start=0, num=limit)
         return [_s(m) for m in raw]
 
     def lease(self, gids: Sequence[str], now: float, lease_until: float, calls: int) -> list[Job]:
@@ -139,15 +136,18 @@ class ErsStore:
         if not gids:
             return []
         k = self.keys
-        pipe = self.r.pipeline(transaction=False)
-        for gid in gids:
-            self._scripts["lease"](
-                keys=[k.outbox(), k.job(gid), k.calls(minute_of(now))],
-                args=[gid, now, lease_until, calls, CALLS_TTL_S],
-                client=pipe,
-            )
+        replies = self.scripts.run(
+            [
+                (
+                    "lease",
+                    [k.ers_outbox(), k.ers_job(gid), k.ers_calls(minute_of(now))],
+                    [gid, now, lease_until, calls, CALLS_TTL_S],
+                )
+                for gid in gids
+            ]
+        )
         jobs = []
-        for gid, res in zip(gids, pipe.execute(), strict=True):
+        for gid, res in zip(gids, replies, strict=True):
             if res:
                 seq, eg, status, attempts, first_at = (_s(x) for x in res)
                 jobs.append(Job(gid, seq, eg, status, int(attempts), float(first_at)))
@@ -165,17 +165,17 @@ class ErsStore:
         k = self.keys
         res = self._call(
             "finish",
-            [k.outbox(), k.job(job.gid), k.link(job.gid)],
+            [k.ers_outbox(), k.ers_job(job.gid), k.ers_link(job.gid)],
             [job.gid, job.seq, outcome, now, next_at, error, job.status, self.ttls.link_s],
         )
         return Finished(_s(res[0]), int(res[1]))
 
     def pending(self) -> dict[str, float]:
         """gid -> due (or lease end) of every queued push; for tests and diagnostics."""
-        return _scores(self.r.zrange(self.keys.outbox(), 0, -1, withscores=True))
+        return _scores(self.r.zrange(self.keys.ers_outbox(), 0, -1, withscores=True))
 
     def job_fields(self, gid: str) -> dict[str, str]:
-        return {_s(a): _s(b) for a, b in self.r.hgetall(self.keys.job(gid)).items()}
+        return {_s(a): _s(b) for a, b in self.r.hgetall(self.keys.ers_job(gid)).items()}
 
     # ---- pull -------------------------------------------------------------------------------
 
@@ -187,7 +187,7 @@ class ErsStore:
         k = self.keys
         res = self._call(
             "claim_pull",
-            [k.linked(), k.calls(minute_of(now))],
+            [k.ers_linked(), k.ers_calls(minute_of(now))],
             [now, checked_before, want, per_minute, CALLS_TTL_S],
         )
         return [_s(m) for m in res]
@@ -196,8 +196,8 @@ class ErsStore:
         """Record a status read (sent at `read_at`); 'changed' means the bot should apply it."""
         k = self.keys
         args = [error_group_id, status, now, read_at]
-        return _s(self._call("pulled", [k.job(gid), k.link(gid)], args))
+        return _s(self._call("pulled", [k.ers_job(gid), k.ers_link(gid)], args))
 
     def calls_in_minute(self, now: float) -> int:
-        v = self.r.get(self.keys.calls(minute_of(now)))
+        v = self.r.get(self.keys.ers_calls(minute_of(now)))
         return 0 if v is None else int(v)

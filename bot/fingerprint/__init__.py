@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.fingerprint import er1, fp1
+from bot.fingerprint import er1, fp1, fp2
 from bot.fingerprint.fp1 import Explanation, FrameDecision, route_template
 from bot.fingerprint.inapp import InAppRules
 from bot.fingerprint.rules import FingerprintRule, load_rules
@@ -49,8 +49,15 @@ STRATEGIES: Mapping[str, Strategy] = {
         _fp1_explain,
         "type + top 3 in-app frames, built-in in-app defaults; the first version",
     ),
+    "fp2": Strategy(
+        "fp2",
+        fp2.fingerprint,
+        fp2.explain,
+        "fp1 plus per-service in-app rules, generated and mangled names, versions in paths, "
+        "console/JSON log encoders alike, message (not library frames) when nothing is in-app",
+    ),
 }
-DEFAULT_STRATEGY = "fp1"
+DEFAULT_STRATEGY = "fp2"
 
 
 def strategy(version: str | None = None) -> Strategy:

@@ -30,9 +30,10 @@ MIN_TIMESTAMP = 0.0
 MAX_TIMESTAMP = 4102444800.0
 
 # jsonPayload fields, in order of preference, per role.
-_MESSAGE_KEYS = ("message", "msg")
+# `event`: structlog's message; `exc_info`: python-json-logger's traceback.
+_MESSAGE_KEYS = ("message", "msg", "event")
 _ERROR_KEYS = ("error", "err", "exception")
-_STACK_KEYS = ("stack_trace", "stack", "stacktrace", "exception", "error", "err")
+_STACK_KEYS = ("stack_trace", "stack", "stacktrace", "exception", "exc_info", "error", "err")
 _ERROR_OR_STACK_KEYS = frozenset((*_ERROR_KEYS, *_STACK_KEYS))
 _CHECKED_KEYS = tuple(dict.fromkeys((*_MESSAGE_KEYS, *_ERROR_KEYS, *_STACK_KEYS)))
 _REPORTED_ERROR_EVENT = (
@@ -360,9 +361,9 @@ def _from_json_payload(jp: dict[str, Any]) -> tuple[str, str | None]:
     ):  # the usual structured log line: a one-line message and no error/stack field
         return message[:MAX_MESSAGE_CHARS].strip(), None
     if type(message) is not str:
-        message = _text(message) or _text(get("msg")) or ""
+        message = _text(message) or _text(get("msg")) or _text(get("event")) or ""
     elif not message:
-        message = _text(get("msg")) or ""
+        message = _text(get("msg")) or _text(get("event")) or ""
     error = ""
     stack: str | None = None
     for key in _ERROR_KEYS:

@@ -24,6 +24,7 @@ from bot.metrics import METRICS
 from bot.models import ErrorEvent, Fingerprint, Rejected, Timings
 from bot.routing.reload import Snapshot
 from bot.routing.router import Router
+from bot.snoozes import GroupLifecycle
 from bot.store.redis_store import BatchResult, RedisStore
 
 log = logging.getLogger(__name__)
@@ -66,8 +67,10 @@ class Pipeline:
         *,
         config: Callable[[], Snapshot] | None = None,
         router: Router | None = None,
+        lifecycle: Callable[[ErrorEvent], GroupLifecycle] | None = None,
     ) -> None:
         self.store = store
+        self.lifecycle = lifecycle  # auto_resolve_after / ack_timeout of a group (its routes)
         self.fingerprinter = fingerprinter
         self.clock = clock
         self.on_result = on_result  # after the batch is committed (e.g. link new groups)
@@ -110,6 +113,7 @@ class Pipeline:
             update_interval=timings.update_interval,
             group_wait=timings.group_wait,
             routes=routes,
+            lifecycle=self.lifecycle,
         )
         METRICS.entries_in.inc(len(payloads))
         METRICS.duplicates.inc(result.duplicates)

@@ -172,29 +172,32 @@ def state_line(g: Group, v: View) -> str:
             when=fmt_time(float(g.get("acked_at", "0")), v.tz),
         )
     if state == "resolved":
-        return t(
-            "state.resolved_by",
-            loc,
-            user=mention(g.get("resolved_by"), loc),
-            when=fmt_time(float(g.get("resolved_at", "0")), v.tz),
-        )
+        when = fmt_time(float(g.get("resolved_at", "0")), v.tz)
+        if g.get("auto_resolved"):
+            return t("state.auto_resolved", loc, when=when)
+        key = "state.resolved_next" if g.get("resolve_next") else "state.resolved_by"
+        return t(key, loc, user=mention(g.get("resolved_by"), loc), when=when)
     if state == "snoozed":
-        if g.get("snooze_until"):
-            return t(
-                "state.snoozed_until",
-                loc,
-                user=mention(g.get("snoozed_by"), loc),
-                when=fmt_time(float(g.get("snooze_until")), v.tz),
-            )
-        return t(
-            "state.snoozed_count",
-            loc,
-            user=mention(g.get("snoozed_by"), loc),
-            n=g.get("snooze_left"),
-        )
+        return _snoozed_line(g, v)
     if g.get("regressed_at"):
         return t("state.regressed", loc, when=fmt_time(float(g.get("regressed_at")), v.tz))
     return t("state.open", loc)
+
+
+def _snoozed_line(g: Group, v: View) -> str:
+    loc, user = v.locale, mention(g.get("snoozed_by"), v.locale)
+    if g.get("snooze_factor"):
+        line = t("state.snoozed_escalating", loc, user=user, factor=g.get("snooze_factor"))
+    elif g.get("snooze_until"):
+        when = fmt_time(float(g.get("snooze_until")), v.tz)
+        line = t("state.snoozed_until", loc, user=user, when=when)
+    elif g.get("snooze_left"):
+        line = t("state.snoozed_count", loc, user=user, n=g.get("snooze_left"))
+    else:
+        line = t("state.snoozed", loc, user=user)
+    if g.get("snooze_scope"):
+        line += " " + t("state.snooze_scope", loc, scope=safe(g.get("snooze_scope"), 200))
+    return line
 
 
 def alert_text(g: Group, v: View) -> str:
@@ -285,15 +288,29 @@ def notice_text(notice: dict[str, Any], v: View) -> str:
     loc, kind = v.locale, notice.get("kind", "")
     if kind == "regression":
         by = notice.get("by") or ""
-        return t(
-            "notice.regression",
-            loc,
-            by=f"<@{by}>" if by else t("someone", loc),
-            when=fmt_time(float(notice.get("at") or 0), v.tz),
-        )
+        when = fmt_time(float(notice.get("at") or 0), v.tz)
+        if notice.get("release"):  # resolved in the next release; a new revision throws it
+            rev = safe(str(notice["release"]), 200)
+            return t("notice.regression_release", loc, revision=rev, when=when)
+        if notice.get("auto"):
+            return t("notice.regression_auto", loc, when=when)
+        return t("notice.regression", loc, by=f"<@{by}>" if by else t("someone", loc), when=when)
+    if kind == "ack_reminder":
+        user = str(notice.get("user") or "")
+        minutes = max(0, int((float(notice.get("now") or 0) - float(notice.get("at") or 0)) // 60))
+        who = f"<@{user}>" if user else t("someone", loc)
+        return t("notice.ack_reminder", loc, user=who, minutes=minutes)
     if kind == "new_revision":
         return t("notice.new_revision", loc, revision=safe(str(notice.get("revision", "")), 200))
     if kind == "escalation":
+        if notice.get("fallback"):  # a repeat: the person on call, then the team's fallback
+            return t(
+                "notice.escalation_fallback",
+                loc,
+                oncall=str(notice.get("oncall", "")),
+                minutes=notice.get("minutes", ""),
+                fallback=str(notice["fallback"]),
+            )
         return t(
             "notice.escalation",
             loc,
@@ -303,6 +320,11 @@ def notice_text(notice: dict[str, Any], v: View) -> str:
     if kind == "er_sync_failed":
         return t("notice.er_sync_failed", loc, message=escape(str(notice.get("message", ""))))
     if kind == "unsnoozed":
+        if notice.get("why") == "scope":
+            scope = safe(str(notice.get("scope", "")), 200)
+            return t("notice.unsnoozed_scope", loc, scope=scope)
+        if notice.get("why") == "escalating":
+            return t("notice.unsnoozed_escalating", loc, factor=notice.get("factor", ""))
         return t("notice.unsnoozed", loc)
     if kind == "spike":
         rate, base = float(notice.get("rate") or 0), float(notice.get("baseline") or 0)

@@ -36,7 +36,7 @@ from bot.notify.blocks import (
     notice_text,
 )
 from bot.notify.pacing import ChannelPacer
-from bot.notify.policy import escalation_wait, unacked_minutes
+from bot.notify.policy import escalation_mentions, escalation_wait, unacked_minutes
 from bot.notify.sender import ChannelUnavailable, MessageGone, Posted, Sender, SlackError
 from bot.routing.reload import Snapshot
 from bot.store.redis_store import DigestPolicy, RedisStore
@@ -72,8 +72,10 @@ class Notifier:
         batch: int = 50,
         digests: bool = True,
         pace: bool = True,
+        on_call: Callable[[str, float], tuple[str, ...]] | None = None,
     ) -> None:
         self.store = store
+        self.on_call = on_call  # (team, now) -> user ids on call (bot.oncall.service)
         self.sender = sender
         self.router = router
         self.default_channel = default_channel
@@ -86,6 +88,7 @@ class Notifier:
         self.digests = digests
         if pace and sender.pace is None:
             sender.pace = ChannelPacer(store, clock)
+        self._next_auto_resolve = 0.0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -128,6 +131,7 @@ class Notifier:
         for gid in self.store.claim_escalations(now, lease_until, self.batch):
             self._escalate(gid, now, lease_until)
             n += 1
+        n += self._auto_resolve(now)
         gids = self.store.claim_due(now, lease_until, self.batch)
         groups = self._wake(gids, self.store.load_groups(gids), now)
         admitted = self._admit(groups, now)
@@ -157,6 +161,25 @@ class Notifier:
                 self.store.transition(gids[i], "wake", "", now)
                 out[i] = self.store.load_group(gids[i])
         return out
+
+    AUTO_RESOLVE_EVERY_S = 5.0  # how often the auto-resolve schedule is looked at
+
+    def _auto_resolve(self, now: float) -> int:
+        """Groups with no event for their auto_resolve_after resolve themselves (a timeline
+        entry; a later event is a regression). The transition checks again, so of several
+        replicas one resolves and re-renders."""
+        if now < self._next_auto_resolve:
+            return 0
+        self._next_auto_resolve = now + self.AUTO_RESOLVE_EVERY_S
+        n = 0
+        for gid, after in self.store.due_auto_resolves(now, self.batch):
+            if (
+                after > 0
+                and self.store.transition(gid, "auto_resolve", "", now, after).status == "ok"
+            ):
+                self.refresh(gid)
+                n += 1
+        return n
 
     def _targets(self, group: Group) -> list[Destination]:
         return list(self.router(group)) or [Destination(self.default_channel)]
@@ -392,16 +415,27 @@ class Notifier:
         """Queue the escalation notice (the outbox posts it in the thread) and schedule the
         repeat, atomically and only while this replica holds the escalation's lease."""
         group = self.store.load_group(gid)
-        targets = [tg for tg in self._targets(group) if tg.oncall] if group else []
+        targets = [tg for tg in self._targets(group) if tg.oncall or tg.rotation] if group else []
         if group is None or group.state != "open" or not targets:
             self.store.cancel_escalation(gid)
             return
         minutes = unacked_minutes(
             float(group.get("created") or now), float(group.get("regressed_at") or 0), now
         )
-        oncall = " ".join(dict.fromkeys(tg.mention for tg in targets))
+        episode = max(float(group.get("created") or 0), float(group.get("regressed_at") or 0))
+        first = float(group.get("escalated_at") or 0) < episode  # this episode's first
+        whos, fallbacks = [], []
+        for tg in targets:
+            people = self.on_call(tg.team, now) if self.on_call and tg.rotation else ()
+            who, fallback = escalation_mentions(people, tg.mention, first=first)
+            whos.append(who)
+            fallbacks.append(fallback)
+        oncall = " ".join(dict.fromkeys(w for w in whos if w))
+        fallback = " ".join(dict.fromkeys(f for f in fallbacks if f))
         repeat = escalation_wait(targets, self.timings, first=False)
         notice = {"kind": "escalation", "oncall": oncall, "minutes": minutes, "now": now}
+        if fallback:
+            notice["fallback"] = fallback
         result = self.store.escalate(
             gid,
             notice,

@@ -24,7 +24,7 @@ def escalation_wait(
     0 switches it off for that target."""
     waits = []
     for tg in targets:
-        if not tg.oncall:
+        if not (tg.oncall or tg.rotation):
             continue
         own = tg.escalate_after_s if first else tg.repeat_interval_s
         wait = (
@@ -35,6 +35,15 @@ def escalation_wait(
         if wait > 0:
             waits.append(wait)
     return min(waits) if waits else None
+
+
+def escalation_mentions(people: Sequence[str], fallback: str, *, first: bool) -> tuple[str, str]:
+    """(whom an escalation mentions, the fallback it adds): the person on call; from the first
+    repeat on, then the team's `oncall` handle too. Nobody on call: the fallback alone."""
+    if not people:
+        return fallback, ""
+    who = " ".join(f"<@{u}>" for u in people)
+    return who, ("" if first or fallback == who else fallback)
 
 
 def unacked_minutes(created: float, regressed_at: float, now: float) -> int:

@@ -95,9 +95,12 @@ class Sender:
         self.pace = pace  # channel -> seconds to wait before the next post (token bucket)
         self.sleep = sleep
 
-    def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
+    def _call(self, method: str, *, _get: bool = False, **kwargs: Any) -> dict[str, Any]:
         try:
-            resp = self.client.api_call(method, json=kwargs)
+            if _get:  # a read method: arguments as query parameters, as Slack documents them
+                resp = self.client.api_call(method, http_verb="GET", params=kwargs)
+            else:
+                resp = self.client.api_call(method, json=kwargs)
         except (URLError, OSError) as exc:  # connection errors/timeouts left after the retries
             METRICS.slack_calls.inc(method=method, result="connection_error")
             raise SlackError(method, f"connection_error: {type(exc).__name__}") from None
@@ -145,6 +148,11 @@ class Sender:
 
     def update(self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]) -> None:
         self._call("chat.update", channel=channel, ts=ts, text=text, blocks=blocks)
+
+    def usergroup_members(self, usergroup: str) -> list[str]:
+        """The user ids in a Slack user group (usergroups.users.list; scope usergroups:read)."""
+        data = self._call("usergroups.users.list", _get=True, usergroup=usergroup)
+        return [str(u) for u in data.get("users") or []]
 
     def ephemeral(self, channel: str, user: str, text: str) -> None:
         self._call("chat.postEphemeral", channel=channel, user=user, text=text)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -12,8 +13,10 @@ from bot.deps import Deps
 from bot.i18n import t
 from bot.lifecycle import parse_duration
 from bot.notify.blocks import escape, links_line
+from bot.oncall.slash import answer_oncall
 from bot.query import blocks as qb
 from bot.routing.match import SEVERITIES
+from bot.snoozes import ESCALATING_FACTOR, parse_scope
 from bot.store.history import WINDOWS
 from bot.store.subscriptions import Subscription
 
@@ -123,19 +126,47 @@ def _act(deps: Deps, args: list[str], user: str, channel: str, cmd: str) -> Repl
         return Reply(t("cmd.needs_id", loc, cmd=cmd))
     gid = args[0]
     arg: str | float = ""
+    scope = ""
     transition = ACTIONS.get(cmd, "snooze_for")
     if cmd == "snooze":
-        spec = args[1] if len(args) > 1 else "1h"
-        if (m := _COUNT.match(spec)) and not spec.isdigit():
-            transition, arg = "snooze_count", int(m.group(1))
-        elif (dur := parse_duration(spec)) is not None:
-            arg = dur
-        else:
-            return Reply(t("cmd.bad_duration", loc, value=escape(spec)))
-    out = deps.lifecycle.act(gid, transition, user, arg, locale=loc)
+        parsed = _snooze_args(args[1:], loc)
+        if isinstance(parsed, Reply):
+            return parsed
+        transition, arg, scope = parsed
+    elif cmd == "resolve" and len(args) > 1:
+        if args[1].lower() != "next":
+            return Reply(t("cmd.resolve_usage", loc, value=escape(args[1])))
+        transition = "resolve_next"
+    out = deps.lifecycle.act(gid, transition, user, arg, locale=loc, scope=scope)
     if not out.ok:
         return Reply(out.message)
-    return Reply(t("cmd.done", loc, gid=gid, state=t(f"statename.{out.state}", loc)))
+    return Reply(t("cmd.done", loc, gid=escape(gid), state=t(f"statename.{out.state}", loc)))
+
+
+def _snooze_args(words: list[str], loc: str) -> tuple[str, str | float, str] | Reply:
+    """[30m|1h|10x|escalating [5x]] [key=value]: (transition, arg, scope). A scope alone
+    snoozes without an end, for entries with that value only."""
+    transition, scope = "", ""
+    arg: str | float = ""
+    for w in words:
+        if "=" in w:
+            if (sc := parse_scope(w)) is None or scope:
+                return Reply(t("cmd.bad_scope", loc, value=escape(w)))
+            scope = sc
+        elif w.lower() == "escalating" and not transition:
+            transition, arg = "snooze_escalating", ESCALATING_FACTOR
+        elif (m := _COUNT.match(w)) and not w.isdigit() and transition in ("", "snooze_escalating"):
+            if transition == "snooze_escalating":
+                arg = max(2, int(m.group(1)))
+            else:
+                transition, arg = "snooze_count", int(m.group(1))
+        elif not transition and (dur := parse_duration(w)) is not None:
+            transition, arg = "snooze_for", dur
+        else:
+            return Reply(t("cmd.bad_duration", loc, value=escape(w)))
+    if not transition:
+        transition, arg = ("snooze_for", 0) if scope else ("snooze_for", 3600)
+    return transition, arg, scope
 
 
 def _subscribe(deps: Deps, args: list[str], user: str, channel: str) -> Reply:
@@ -186,7 +217,22 @@ def _subscriptions(deps: Deps, args: list[str], user: str, channel: str) -> Repl
     )
 
 
-_COMMANDS = {
+def _oncall(deps: Deps, args: list[str], user: str, channel: str) -> Reply:
+    text = answer_oncall(
+        deps.oncall,
+        deps.config(),
+        args,
+        user=user,
+        channel=channel,
+        locale=deps.locale,
+        tz=deps.timezone,
+        now=deps.clock(),
+    )
+    return Reply(text)
+
+
+_COMMANDS: dict[str, Callable[[Deps, list[str], str, str], Reply]] = {
+    "oncall": _oncall,
     "top": functools.partial(_windowed, "top"),
     "stats": functools.partial(_windowed, "stats"),
     "search": _search,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import unquote
@@ -141,6 +141,7 @@ class OwnerRouting:
 
     table: OwnerTable
     teams: Mapping[str, Destination]
+    locate: Callable[[ErrorEvent], CodeLocation | None] = code_location  # the culprit's code
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +199,7 @@ def route_explained(table: RouteTable, event: ErrorEvent) -> list[Routed]:
         dest, owner = r.destination, None
         if r.owner_code and table.owners is not None:
             if not located:  # parsed once, and only when a route asks for the owner
-                loc, located = code_location(event), True
+                loc, located = table.owners.locate(event), True
             owner = table.owners.table.owner(loc)
             if owner is not None and owner.team is not None:
                 dest = _with_route(table.owners.teams[owner.team], r.destination)

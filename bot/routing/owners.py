@@ -27,11 +27,17 @@ first of them that maps to a config team owns the line; a line whose owners map 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.fingerprint.fp1.stacktrace import DEFAULT_IN_APP, Frame, InAppConfig, parse_stacktrace
+from bot.fingerprint.fp1.stacktrace import (
+    DEFAULT_IN_APP,
+    Frame,
+    InAppConfig,
+    Stacktrace,
+    parse_stacktrace,
+)
 from bot.models import ErrorEvent
 
 RuleKind = Literal["path", "package", "go"]
@@ -316,10 +322,13 @@ def _jvm_path(frame: Frame) -> str:
     return pkg.replace(".", "/") + "/" + frame.filename
 
 
-def _culprit(event: ErrorEvent, in_app: InAppConfig) -> tuple[Frame, str] | None:
-    st = parse_stacktrace(event.stack, in_app) if event.stack else None
+Parse = Callable[[str], Stacktrace | None]  # a grouping strategy's parser, with its in-app rules
+
+
+def _culprit(event: ErrorEvent, parse: Parse) -> tuple[Frame, str] | None:
+    st = parse(event.stack) if event.stack else None
     if st is None and "\n" in event.message:
-        st = parse_stacktrace(event.message, in_app)
+        st = parse(event.message)
     if st is not None and st.root.frames:
         frames = st.root.frames
         return next((f for f in frames if f.in_app), frames[0]), st.runtime
@@ -334,12 +343,14 @@ def _culprit(event: ErrorEvent, in_app: InAppConfig) -> tuple[Frame, str] | None
 def culprit_frame(event: ErrorEvent, in_app: InAppConfig = DEFAULT_IN_APP) -> Frame | None:
     """The top in-app frame of the root cause (the fingerprint's culprit); the top frame when
     none is in-app; the Error Reporting location when there is no trace."""
-    found = _culprit(event, in_app)
+    found = _culprit(event, lambda text: parse_stacktrace(text, in_app))
     return found[0] if found else None
 
 
-def code_location(event: ErrorEvent, in_app: InAppConfig = DEFAULT_IN_APP) -> CodeLocation | None:
-    found = _culprit(event, in_app)
+def code_location(event: ErrorEvent, parse: Parse | None = None) -> CodeLocation | None:
+    """Where the culprit's code is. `parse`: the grouping strategy's trace parser (with the
+    service's in-app rules), so the culprit is the frame the fingerprint names; fp1's default."""
+    found = _culprit(event, parse or (lambda text: parse_stacktrace(text, DEFAULT_IN_APP)))
     if found is None:
         return None
     frame, runtime = found
@@ -347,10 +358,8 @@ def code_location(event: ErrorEvent, in_app: InAppConfig = DEFAULT_IN_APP) -> Co
     return CodeLocation(path, frame.module, frame.function, runtime)
 
 
-def owner_of(
-    table: OwnerTable, event: ErrorEvent, in_app: InAppConfig = DEFAULT_IN_APP
-) -> OwnerMatch | None:
-    return table.owner(code_location(event, in_app))
+def owner_of(table: OwnerTable, event: ErrorEvent, parse: Parse | None = None) -> OwnerMatch | None:
+    return table.owner(code_location(event, parse))
 
 
 __all__ = [

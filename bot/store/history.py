@@ -1,14 +1,11 @@
 """Error history in Redis: per-bucket rankings and per-service tallies, written by the batch
 script (record_batch.lua) and read here for `/triage top|stats|search` and App Home.
 
-Per shard (same hash tag as the shard's groups):
-  hc:{s}:<bucket>            ZSET gid -> occurrences in that bucket, all services
-  hcs:{s}:<service>:<bucket> ZSET gid -> occurrences, one service
-  sh:{s}:<bucket>            HASH service -> occurrences | "n:"+service -> new groups |
-                             "r:"+service -> regressions (hourly "h<n>" and daily "d<n>")
-  sx:{s}                     HASH "<lowercase title> <service> <gid>" -> gid (search by HSCAN MATCH)
-Buckets are 5-minute ("f<n>", kept 2 h, windows up to 1 h), hourly ("h<n>", kept 49 h) and UTC
-days ("d<n>", kept 31 days).
+Per shard (keys in bot/store/keys.py, schema in bot/store/README.md): a ranking (ZSET gid ->
+occurrences) per bucket, tallies per service and bucket, a search hash and a gid -> service
+hash (one service's top walks the all-services ranking). Buckets are 5-minute ("f<n>", windows
+up to 1 h), hourly ("h<n>", up to 24 h) and UTC days ("d<n>"), each kept a while after its end
+(BUCKET_KEEP_S in redis_store.py).
 """
 
 from __future__ import annotations
@@ -23,6 +20,7 @@ import redis
 
 from bot.store.keys import NSHARDS, Keys, shard_of
 from bot.store.redis_store import Group, RedisStore
+from bot.store.scripts import Call
 
 WINDOWS = {"1h": 3600, "24h": 86400, "7d": 7 * 86400}
 FIVE_MIN = 300
@@ -66,20 +64,16 @@ class History:
         self.r: redis.Redis = store.r
         self.keys: Keys = store.keys
 
-    def _key(self, shard: int, bucket: str, service: str | None) -> str:
-        tag = self.keys.tag(shard)
-        return f"{tag}:hcs:{service}:{bucket}" if service else f"{tag}:hc:{bucket}"
-
-    def _top_calls(self, names: list[str], service: str | None, n: int) -> list:  # type: ignore[type-arg]
+    def _top_calls(self, names: list[str], service: str | None, n: int) -> list[Call]:
         closed, open_ = names[:-1], names[-1:]
         ttl = 600 if names[0].startswith("d") else 60  # late entries may still land in them
-        calls = []
+        k, calls = self.keys, []
+        token = uuid.uuid4().hex
         for s in range(NSHARDS):
-            base = self._key(s, "", service).rstrip(":")
-            cache = f"{base}:cache:{closed[0]}-{closed[-1]}" if closed else f"{base}:cache:none"
-            scratch = f"{self.keys.tag(s)}:tmp:top:{uuid.uuid4().hex}"
-            keys = [scratch, cache, *(self._key(s, b, service) for b in (*closed, *open_))]
-            calls.append(("top", keys, [n, len(closed), ttl]))
+            cache = k.top_cache(s, closed[0], closed[-1]) if closed else k.top_cache(s, "", "")
+            keys = [k.top_scratch(s, token), cache, k.services(s)]
+            keys += [k.rank(s, b) for b in (*closed, *open_)]
+            calls.append(("top", keys, [n, len(closed), ttl, service or ""]))
         return calls
 
     def top(
@@ -104,7 +98,7 @@ class History:
         pipe = self.r.pipeline(transaction=False)
         for gid in gids:
             for b in prev_names:
-                pipe.zscore(self._key(shard_of(gid), b, service), gid)
+                pipe.zscore(self.keys.rank(shard_of(gid), b), gid)
         flat = pipe.execute()
         k = len(prev_names)
         prev_counts = [
@@ -125,7 +119,7 @@ class History:
         pipe = self.r.pipeline(transaction=False)
         for s in range(NSHARDS):
             for b in names:
-                pipe.hgetall(f"{self.keys.tag(s)}:sh:{b}")
+                pipe.hgetall(self.keys.tally(s, b))
         totals: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
         for res in pipe.execute():
             for k, v in res.items():
@@ -141,15 +135,13 @@ class History:
 
     def revisions(self, gid: str) -> list[str]:
         """Revisions and versions that have thrown the group."""
-        return sorted(r.decode() for r in self.r.smembers(self.keys.revisions(gid)))
+        return self.store.revisions(gid)
 
     def search(self, text: str, n: int = 20) -> list[Group]:
         pattern = f"*{_glob_escape(text.lower())}*"
         found: list[str] = []
         for s in range(NSHARDS):
-            for _field, gid in self.r.hscan_iter(
-                f"{self.keys.tag(s)}:sx", match=pattern, count=5000
-            ):
+            for _field, gid in self.r.hscan_iter(self.keys.search(s), match=pattern, count=5000):
                 found.append(gid.decode())
                 if len(found) >= n * 4:
                     break

@@ -1,8 +1,12 @@
-"""Every Redis key format, in one place.
+"""Every Redis key format, in one place (the schema is documented in bot/store/README.md).
 
 Keys of one alert group live in one of NSHARDS shards, chosen from the group id; all keys of a
 shard share one hash tag, so each per-shard Lua script call touches one Redis Cluster slot.
-A batch is split by shard and the per-shard calls are pipelined (one round trip)."""
+A batch is split by shard and the per-shard calls are pipelined (one round trip). Digests and
+the Error Reporting sync each have a hash tag of their own (their traffic is small).
+
+Scripts never build a key name: Python builds every key here and passes it in KEYS.
+tests/store/test_key_schema.py checks that mechanically."""
 
 from __future__ import annotations
 
@@ -20,10 +24,15 @@ def shard_of(group_id: str) -> int:
 class Keys:
     prefix: str = "tb"
 
+    def pattern(self) -> str:
+        """SCAN MATCH pattern of every key under this prefix."""
+        return f"{self.prefix}:*"
+
     def tag(self, shard: int) -> str:
         return f"{self.prefix}:{{{self.prefix}.{shard}}}"
 
-    # per shard
+    # ---- per shard ------------------------------------------------------------------------
+
     def due(self, shard: int) -> str:
         """ZSET group id -> time its message is due for a post/update (the notification outbox)."""
         return f"{self.tag(shard)}:due"
@@ -36,25 +45,49 @@ class Keys:
         """ZSET group id -> last seen (epoch s): every live group of the shard."""
         return f"{self.tag(shard)}:idx"
 
-    def seen(self, shard: int, hour: int) -> str:
-        """SET of insertIds whose entry timestamp falls in `hour` (epoch hours); kept 25 h."""
-        return f"{self.tag(shard)}:seen:{hour}"
+    def auto_resolves(self, shard: int) -> str:
+        """ZSET group id -> when it resolves itself (its last entry + auto_resolve_after)."""
+        return f"{self.tag(shard)}:ares"
 
-    # per group (same hash tag as its shard)
+    def seen(self, shard: int, minute: int) -> str:
+        """HASH insertId -> "" of entries whose timestamp falls in `minute` (epoch minutes).
+        A key per minute stays small enough for Redis' compact (listpack) encoding at
+        moderate rates, where a SET of strings costs ~56 bytes a member."""
+        return f"{self.tag(shard)}:seen:{minute}"
+
+    # history (bot/store/history.py): bucket names are "f<n>" (5 minutes), "h<n>" (hours) and
+    # "d<n>" (UTC days)
+    def rank(self, shard: int, bucket: str) -> str:
+        """ZSET gid -> occurrences in that bucket."""
+        return f"{self.tag(shard)}:hc:{bucket}"
+
+    def tally(self, shard: int, bucket: str) -> str:
+        """HASH service -> occurrences | "n:"+service -> new groups | "r:"+service ->
+        regressions, in that hour or day bucket."""
+        return f"{self.tag(shard)}:sh:{bucket}"
+
+    def search(self, shard: int) -> str:
+        """HASH "<lowercase title> <service> <gid>" -> gid (search by HSCAN MATCH)."""
+        return f"{self.tag(shard)}:sx"
+
+    def services(self, shard: int) -> str:
+        """HASH gid -> service, so one ranking per bucket serves every service's top."""
+        return f"{self.tag(shard)}:svc"
+
+    def top_cache(self, shard: int, first: str, last: str) -> str:
+        """ZSET: union of the closed rank buckets first..last (a short-lived cache)."""
+        return f"{self.tag(shard)}:hc:cache:{first}-{last}"
+
+    def top_scratch(self, shard: int, token: str) -> str:
+        """ZSET a top query builds and deletes in the same script call."""
+        return f"{self.tag(shard)}:tmp:top:{token}"
+
+    # ---- per group (same hash tag as its shard) -----------------------------------------------
+
     def group(self, gid: str) -> str:
+        """HASH of the group; also its per-minute and per-hour counts (fields cm, ch: JSON
+        [newest, age, count, age, count, ...]) and the revisions that threw it (revs)."""
         return f"{self.tag(shard_of(gid))}:g:{gid}"
-
-    def minutes(self, gid: str) -> str:
-        """HASH epoch-minute -> count (kept 48 h)."""
-        return f"{self.tag(shard_of(gid))}:m:{gid}"
-
-    def hours(self, gid: str) -> str:
-        """HASH epoch-hour -> count (kept 30 days)."""
-        return f"{self.tag(shard_of(gid))}:h:{gid}"
-
-    def revisions(self, gid: str) -> str:
-        """SET of revisions/versions that have thrown this group."""
-        return f"{self.tag(shard_of(gid))}:r:{gid}"
 
     def messages(self, gid: str) -> str:
         """HASH channel -> message ts of this group's alert in that channel."""
@@ -68,7 +101,8 @@ class Keys:
         """LIST of state changes (JSON: who, what, when), newest last."""
         return f"{self.tag(shard_of(gid))}:t:{gid}"
 
-    # global, single-key
+    # ---- global, single-key -------------------------------------------------------------------
+
     def dead_letters(self) -> str:
         return f"{self.prefix}:dlq"
 
@@ -81,3 +115,58 @@ class Keys:
 
     def subscriptions(self) -> str:
         return f"{self.prefix}:subs"
+
+    def oncall_overrides(self, team: str) -> str:
+        """ZSET of a team's on-call overrides (JSON: user, start, end, by) scored by end."""
+        return f"{self.prefix}:oncall:{{{team}}}"
+
+    # ---- digests: one hash tag (digests are few) -------------------------------------------
+
+    @property
+    def digest_tag(self) -> str:
+        return f"{self.prefix}:{{{self.prefix}.dg}}"
+
+    def digest(self, channel: str) -> str:
+        """HASH cur, cur_until, seq and per digest n: ts:n, ver:n, rver:n, last:n, size:n."""
+        return f"{self.digest_tag}:h:{channel}"
+
+    def digest_members(self, channel: str) -> str:
+        """ZSET gid -> number of the digest that lists it."""
+        return f"{self.digest_tag}:m:{channel}"
+
+    def digest_window(self, channel: str) -> str:
+        """ZSET gid -> time it was first due in the channel (the last window only)."""
+        return f"{self.digest_tag}:w:{channel}"
+
+    def digest_due(self) -> str:
+        """ZSET "CHANNEL|n" -> time the digest is due for a post/update (its outbox)."""
+        return f"{self.digest_tag}:due"
+
+    # ---- Error Reporting sync: one hash tag ---------------------------------------------------
+
+    @property
+    def ers_tag(self) -> str:
+        return f"{self.prefix}:ers:{{{self.prefix}.ers}}"
+
+    def ers_outbox(self) -> str:
+        """ZSET gid -> time its status push is due (or, while a replica works on it, the end of
+        that replica's lease)."""
+        return f"{self.ers_tag}:out"
+
+    def ers_job(self, gid: str) -> str:
+        """HASH of the pending push: eg (Error Reporting group id), status, seq, attempts,
+        first_at, lease_until, last_error. Gone once pushed or given up."""
+        return f"{self.ers_tag}:job:{gid}"
+
+    def ers_linked(self) -> str:
+        """ZSET gid -> last time its Error Reporting status was checked (0: never)."""
+        return f"{self.ers_tag}:lnk"
+
+    def ers_link(self, gid: str) -> str:
+        """HASH eg, known (the Error Reporting status last known to match the bot: pushed or
+        pulled), known_at. Expires after a link TTL without bot activity: then polling stops."""
+        return f"{self.ers_tag}:l:{gid}"
+
+    def ers_calls(self, minute: int) -> str:
+        """STRING: Error Reporting API calls made in that epoch minute (all replicas)."""
+        return f"{self.ers_tag}:rl:{minute}"

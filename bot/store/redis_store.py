@@ -5,18 +5,17 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import redis
-from redis.exceptions import NoScriptError
 
 from bot.models import ROUTE_INPUT_FIELD, ErrorEvent, Fingerprint, Group, Rejected
+from bot.snoozes import GroupLifecycle, scopes_of
 from bot.store.keys import NSHARDS, Keys, shard_of
+from bot.store.scripts import Call, Scripts
 
-_LUA = Path(__file__).parent / "lua"
 DLQ_CAP = 10_000
 SAMPLE_CHARS = 1500
 
@@ -24,9 +23,17 @@ SAMPLE_CHARS = 1500
 @dataclass(frozen=True, slots=True)
 class Retention:
     group_s: int = 90 * 86400  # group record, after last seen
-    minutes_s: int = 48 * 3600  # per-minute counts
+    minutes_s: int = 2 * 3600  # per-minute counts (last hour's sparkline, spike detection)
     hours_s: int = 30 * 86400  # per-hour counts
     seen_s: int = 25 * 3600  # insertIds, for deduplication (kept 24 h + slack)
+    # A group's TTL is set again at most this often (not on every batch): it may expire this
+    # much before `group_s` after its last occurrence.
+    refresh_s: int = 3600
+
+    def minute_slots(self, spike: SpikePolicy | None) -> int:
+        """Per-minute slots kept: the retention, and never fewer than spike detection reads."""
+        need = spike.recent_min + spike.baseline_min if spike is not None else 0
+        return max(self.minutes_s // 60, need, 60)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,43 +109,6 @@ class TransitionResult:
     detail: str = ""
 
 
-class Script:
-    """A Lua script loaded once; called by SHA, reloaded on NOSCRIPT (e.g. after a restart)."""
-
-    def __init__(self, client: redis.Redis, name: str) -> None:
-        self.name = name
-        self.source = (_LUA / f"{name}.lua").read_text()
-        self.client = client
-        self.sha = client.script_load(self.source)
-
-    def reload(self) -> None:
-        self.sha = self.client.script_load(self.source)
-
-
-class _DigestKeys:
-    """Digest keys; all share one hash tag (digests are few). Kept here, next to their only user,
-    until keys.py (another owner) takes them."""
-
-    def __init__(self, prefix: str) -> None:
-        self.tag = f"{prefix}:{{{prefix}.dg}}"
-
-    def channel(self, channel: str) -> str:
-        """HASH cur, cur_until, seq and per digest n: ts:n, ver:n, rver:n, last:n, size:n."""
-        return f"{self.tag}:h:{channel}"
-
-    def members(self, channel: str) -> str:
-        """ZSET gid -> number of the digest that lists it."""
-        return f"{self.tag}:m:{channel}"
-
-    def window(self, channel: str) -> str:
-        """ZSET gid -> time it was first due in the channel (the last window only)."""
-        return f"{self.tag}:w:{channel}"
-
-    def due(self) -> str:
-        """ZSET "CHANNEL|n" -> time the digest is due for a post/update (its outbox)."""
-        return f"{self.tag}:due"
-
-
 class RedisStore:
     def __init__(
         self,
@@ -149,47 +119,13 @@ class RedisStore:
     ) -> None:
         self.r = client
         self.keys = Keys(prefix)
-        self.dkeys = _DigestKeys(prefix)
         self.retention = retention or Retention()
         self.spike = spike
-        self._scripts: dict[str, Script] = {}
+        self.scripts = Scripts(client)
 
-    def _script(self, name: str) -> Script:
-        s = self._scripts.get(name)
-        if s is None:
-            s = self._scripts[name] = Script(self.r, name)
-        return s
-
-    def _run(
-        self, calls: list[tuple[str, list[str], list[Any]]], extra: Iterable[Any] = ()
-    ) -> list[Any]:
-        """Run scripts (and extra pipeline commands queued by `extra` callables) in one round trip.
-
-        A NOSCRIPT reply (script cache flushed by a Redis restart) reloads and retries just
-        those calls; any other error propagates, so the caller does not ack."""
-        scripts = [self._script(name) for name, _, _ in calls]
-        pipe = self.r.pipeline(transaction=False)
-        for script, (_, keys, args) in zip(scripts, calls, strict=True):
-            # execute_command, not evalsha(): redis-py's cluster pipeline blocks evalsha() but
-            # routes a raw EVALSHA by its keys (one slot per call: they share a hash tag).
-            pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
-        for queue in extra:
-            queue(pipe)
-        results = pipe.execute(raise_on_error=False)
-        retry = [i for i, r in enumerate(results[: len(calls)]) if isinstance(r, NoScriptError)]
-        if retry:
-            for name in {calls[i][0] for i in retry}:
-                self._scripts[name].reload()
-            pipe = self.r.pipeline(transaction=False)
-            for i in retry:
-                _, keys, args = calls[i]
-                pipe.execute_command("EVALSHA", scripts[i].sha, len(keys), *keys, *args)
-            for i, r in zip(retry, pipe.execute(raise_on_error=False), strict=True):
-                results[i] = r
-        for r in results:
-            if isinstance(r, Exception):
-                raise r
-        return results
+    def _run(self, calls: Sequence[Call], extra: Iterable[Any] = ()) -> list[Any]:
+        """Run scripts (and extra pipeline commands) in one round trip (bot/store/scripts.py)."""
+        return self.scripts.run(calls, extra)
 
     # ---- ingest -------------------------------------------------------------------------
 
@@ -201,77 +137,26 @@ class RedisStore:
         now: float,
         update_interval: float = 30.0,
         group_wait: float = 0.0,
+        lifecycle: Callable[[ErrorEvent], GroupLifecycle] | None = None,
         routes: Mapping[str, Mapping[str, str]] | None = None,
     ) -> BatchResult:
         """Record a batch: dedup by insertId, create/update groups, schedule notifications,
         dead-letter the rejected. One round trip; raises on a Redis error (nothing acked).
+        `lifecycle` gives a group's auto_resolve_after and ack_timeout (from its routes).
         `routes`: group id -> the routing decision's hash fields (bot.routing.router), stored
         on the group when its episode starts (new, or a regression)."""
         by_shard: dict[int, dict[str, list[tuple[ErrorEvent, Fingerprint]]]] = defaultdict(dict)
         for ev, fp in items:
             by_shard[shard_of(fp.id)].setdefault(fp.id, []).append((ev, fp))
-        calls = []
-        k, ret = self.keys, self.retention
-        for shard, groups in by_shard.items():
-            seen_idx: dict[int, int] = {}
-            gkeys: list[str] = []
-            # History keys the script writes (derived from the shard's tag): declared too, so a
-            # cluster routes (and migrates) them with the call. A superset is harmless.
-            tag = k.tag(shard)
-            hkeys: dict[str, None] = dict.fromkeys(
-                [f"{tag}:sx", f"{tag}:sh:h{int(now // 3600)}", f"{tag}:sh:d{int(now // 86400)}"]
+        calls = [
+            (
+                "record_batch",
+                *self._record_call(
+                    shard, groups, now, update_interval, group_wait, lifecycle, routes
+                ),
             )
-            payload_groups = []
-            for gid, evs in groups.items():
-                ev0, fp0 = evs[-1]
-                rows = []
-                for ev, _ in evs:
-                    hour = int(ev.timestamp // 3600)
-                    idx = seen_idx.setdefault(hour, len(seen_idx) + 1)
-                    rows.append(
-                        [
-                            ev.insert_id,
-                            idx,
-                            str(int(ev.timestamp // 60)),
-                            str(hour),
-                            ev.timestamp,
-                            _sample(ev),
-                            ev.trace or "",
-                        ]
-                    )
-                pg: dict[str, Any] = {
-                    "id": gid,
-                    "meta": _meta(ev0, fp0),
-                    "rev": _rev(ev0),
-                    "ev": rows,
-                }
-                if routes and gid in routes:
-                    pg["route"] = routes[gid]
-                payload_groups.append(pg)
-                gkeys += [
-                    k.group(gid),
-                    k.minutes(gid),
-                    k.hours(gid),
-                    k.revisions(gid),
-                    k.notices(gid),
-                ]
-                hkeys.update(dict.fromkeys(_history_keys(tag, ev0.service, [e for e, _ in evs])))
-            seen_keys = [k.seen(shard, h) for h in sorted(seen_idx, key=seen_idx.__getitem__)]
-            payload = {
-                "now": now,
-                "update_interval": update_interval,
-                "group_wait": group_wait,
-                "ttl_group": ret.group_s,
-                "ttl_minutes": ret.minutes_s,
-                "ttl_hours": ret.hours_s,
-                "ttl_seen": ret.seen_s,
-                "nseen": len(seen_keys),
-                "groups": payload_groups,
-            }
-            if self.spike is not None:
-                payload["spike"] = self.spike.payload()
-            keys = [k.due(shard), k.index(shard), *seen_keys, *gkeys, *hkeys]
-            calls.append(("record_batch", keys, [json.dumps(payload)]))
+            for shard, groups in by_shard.items()
+        ]
         extra = []
         if rejected:
             extra.append(lambda p: self._queue_dead_letters(p, rejected, now))
@@ -293,6 +178,75 @@ class RedisStore:
                     )
                 )
         return BatchResult(tuple(deltas), dups, len(rejected))
+
+    def _record_call(
+        self,
+        shard: int,
+        groups: dict[str, list[tuple[ErrorEvent, Fingerprint]]],
+        now: float,
+        update_interval: float,
+        group_wait: float,
+        lifecycle: Callable[[ErrorEvent], GroupLifecycle] | None = None,
+        routes: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> tuple[list[str], list[str]]:
+        """KEYS and ARGV of record_batch.lua for one shard: every key it touches, by index."""
+        k, ret = self.keys, self.retention
+        keys = _KeyList([k.due(shard), k.index(shard), k.search(shard), k.services(shard)])
+        buckets = _Buckets(k, shard, keys, now)
+        payload_groups = []
+        for gid, evs in groups.items():
+            ev0, fp0 = evs[-1]
+            rows = []
+            for ev, _ in evs:
+                minute = int(ev.timestamp // 60)
+                hour = minute // 60
+                rows.append(
+                    [
+                        ev.insert_id,
+                        keys.add(k.seen(shard, minute)),
+                        ev.timestamp,
+                        _sample(ev),
+                        ev.trace or "",
+                        buckets.of(f"f{minute // 5}"),
+                        buckets.of(f"h{hour}"),
+                        buckets.of(f"d{hour // 24}"),
+                    ]
+                )
+            pg: dict[str, Any] = {
+                "id": gid,
+                "gk": keys.add(k.group(gid)),
+                "nk": keys.add(k.notices(gid)),
+                "meta": _meta(ev0, fp0),
+                "rev": _rev(ev0),
+                "ev": rows,
+                "kv": scopes_of(e for e, _ in evs),  # for scoped snoozes (bot.snoozes)
+            }
+            if lifecycle is not None:
+                lc = lifecycle(ev0)
+                pg["ar"], pg["at"] = lc.auto_resolve_after, lc.ack_timeout
+            if routes and gid in routes:
+                pg["route"] = routes[gid]
+            payload_groups.append(pg)
+        hour_tally, day_tally = f"h{int(now // 3600)}", f"d{int(now // 86400)}"
+        payload: dict[str, Any] = {
+            "now": now,
+            "update_interval": update_interval,
+            "group_wait": group_wait,
+            "ttl": {"group": ret.group_s, "refresh": ret.refresh_s, "seen": ret.seen_s},
+            "keep": {"minutes": ret.minute_slots(self.spike), "hours": ret.hours_s // 3600},
+            "buckets": buckets.rows,
+            "now_tally": [
+                keys.add(k.tally(shard, hour_tally)),
+                buckets.ttl(hour_tally),
+                keys.add(k.tally(shard, day_tally)),
+                buckets.ttl(day_tally),
+            ],
+            "groups": payload_groups,
+            "ares": keys.add(k.auto_resolves(shard)),
+        }
+        if self.spike is not None:
+            payload["spike"] = self.spike.payload()
+        return keys.keys, [json.dumps(payload)]
 
     def _queue_dead_letters(self, pipe: Any, rejected: Sequence[Rejected], now: float) -> None:
         dlq = self.keys.dead_letters()
@@ -431,13 +385,41 @@ class RedisStore:
     # ---- human actions --------------------------------------------------------------------
 
     def transition(
-        self, gid: str, action: str, user: str, now: float, arg: str | float = ""
+        self,
+        gid: str,
+        action: str,
+        user: str,
+        now: float,
+        arg: str | float = "",
+        scope: str = "",
     ) -> TransitionResult:
+        """`scope` ("env=staging") limits a snooze to entries with that value."""
         k = self.keys
         shard = shard_of(gid)
-        keys = [k.group(gid), k.escalations(shard), k.timeline(gid), k.due(shard), k.notices(gid)]
-        res = self._run([("transition", keys, [action, user, now, arg, self.retention.group_s])])[0]
+        keys = [
+            k.group(gid),
+            k.escalations(shard),
+            k.timeline(gid),
+            k.due(shard),
+            k.notices(gid),
+            k.auto_resolves(shard),
+        ]
+        argv = [action, user, now, arg, self.retention.group_s, scope]
+        res = self._run([("transition", keys, argv)])[0]
         return TransitionResult(_s(res[0]), _s(res[1]), _s(res[2]))
+
+    def due_auto_resolves(self, now: float, limit: int) -> list[tuple[str, float]]:
+        """(group id, its auto_resolve_after) of groups due to resolve themselves."""
+        pipe = self.r.pipeline(transaction=False)
+        for shard in range(NSHARDS):
+            pipe.zrangebyscore(self.keys.auto_resolves(shard), "-inf", now, 0, limit)
+        gids = [_s(g) for found in pipe.execute() for g in found]
+        if not gids:
+            return []
+        pipe = self.r.pipeline(transaction=False)
+        for gid in gids:
+            pipe.hget(self.keys.group(gid), "auto_resolve_s")
+        return [(g, float(_s(a)) if a else 0.0) for g, a in zip(gids, pipe.execute(), strict=True)]
 
     def timeline(self, gid: str) -> list[dict[str, Any]]:
         return [json.loads(x) for x in self.r.lrange(self.keys.timeline(gid), 0, -1)]
@@ -461,8 +443,9 @@ class RedisStore:
         """gid -> 0 (post it on its own) or the number of the digest that lists it."""
         if not gids:
             return {}
-        d = self.dkeys
-        keys = [d.channel(channel), d.members(channel), d.window(channel), d.due()]
+        k = self.keys
+        keys = [k.digest(channel), k.digest_members(channel), k.digest_window(channel)]
+        keys.append(k.digest_due())
         args = [channel, now, policy.window_s, policy.threshold, policy.max_size]
         args += [self.retention.group_s, update_interval]
         res = self._run([("digest_admit", keys, [*args, *gids])])[0]
@@ -471,14 +454,14 @@ class RedisStore:
     def digest_touch(
         self, channel: str, n: int, now: float, update_interval: float, *, immediate: bool = False
     ) -> None:
-        d = self.dkeys
+        k = self.keys
         args = [channel, n, now, update_interval, int(immediate), self.retention.group_s]
-        self._run([("digest_touch", [d.channel(channel), d.due()], args)])
+        self._run([("digest_touch", [k.digest(channel), k.digest_due()], args)])
 
     def claim_digests(
         self, now: float, lease_until: float, limit: int = 20
     ) -> list[tuple[str, int]]:
-        res = self._run([("claim_due", [self.dkeys.due()], [now, lease_until, limit])])[0]
+        res = self._run([("claim_due", [self.keys.digest_due()], [now, lease_until, limit])])[0]
         out = []
         for m in res:
             ch, n = _s(m).rsplit("|", 1)
@@ -488,13 +471,15 @@ class RedisStore:
     def retry_digest_later(self, channel: str, n: int, lease_until: float, at: float) -> bool:
         """After a failed digest render: due again at `at`, not when the lease runs out."""
         member = f"{channel}|{n}"
-        return bool(self._run([("retry_later", [self.dkeys.due()], [member, lease_until, at])])[0])
+        return bool(
+            self._run([("retry_later", [self.keys.digest_due()], [member, lease_until, at])])[0]
+        )
 
     def load_digest(self, channel: str, n: int) -> Digest:
-        d = self.dkeys
+        k = self.keys
         pipe = self.r.pipeline(transaction=False)
-        pipe.hmget(d.channel(channel), [f"ts:{n}", f"ver:{n}"])
-        pipe.zrangebyscore(d.members(channel), n, n)
+        pipe.hmget(k.digest(channel), [f"ts:{n}", f"ver:{n}"])
+        pipe.zrangebyscore(k.digest_members(channel), n, n)
         (ref, ver), members = pipe.execute()
         return Digest(
             channel, n, _s(ref) if ref else "", int(ver or 0), tuple(_s(m) for m in members)
@@ -502,7 +487,7 @@ class RedisStore:
 
     def digest_ref(self, channel: str, n: int) -> str:
         """The "CHANNEL/TS" of digest n of `channel`, or "" before it is posted."""
-        ref = self.r.hget(self.dkeys.channel(channel), f"ts:{n}")
+        ref = self.r.hget(self.keys.digest(channel), f"ts:{n}")
         return _s(ref) if ref else ""
 
     def finish_digest(
@@ -515,24 +500,37 @@ class RedisStore:
         lease_until: float,
         posted: str = "",
     ) -> int:
-        d = self.dkeys
+        k = self.keys
         args = [channel, n, rendered_ver, now, update_interval, lease_until, posted]
-        return int(self._run([("digest_finish", [d.channel(channel), d.due()], args)])[0])
+        return int(self._run([("digest_finish", [k.digest(channel), k.digest_due()], args)])[0])
 
     # ---- counts -------------------------------------------------------------------------------
 
     def minute_counts(self, gid: str, now: float, minutes: int = 60) -> list[int]:
         """Occurrences per minute for the last `minutes` minutes, oldest first."""
-        end = int(now // 60)
-        fields = [str(m) for m in range(end - minutes + 1, end + 1)]
-        vals = self.r.hmget(self.keys.minutes(gid), fields)
-        return [int(v) if v else 0 for v in vals]
+        return _slots(self.r.hget(self.keys.group(gid), "cm"), int(now // 60), minutes)
 
     def hour_counts(self, gid: str, now: float, hours: int = 24) -> list[int]:
-        end = int(now // 3600)
-        fields = [str(h) for h in range(end - hours + 1, end + 1)]
-        vals = self.r.hmget(self.keys.hours(gid), fields)
-        return [int(v) if v else 0 for v in vals]
+        return _slots(self.r.hget(self.keys.group(gid), "ch"), int(now // 3600), hours)
+
+    def revisions(self, gid: str) -> list[str]:
+        """Revisions and versions that have thrown the group."""
+        revs = self.r.hget(self.keys.group(gid), "revs")
+        return sorted(x for x in _s(revs).split("\n") if x) if revs else []
+
+
+def _slots(raw: Any, end: int, n: int) -> list[int]:
+    """The n slots up to `end`, oldest first, from the JSON [base, age, count, ...] that
+    record_batch.lua keeps (slot = base - age)."""
+    counts = [0] * n
+    if raw:
+        enc = json.loads(raw)
+        base = enc[0]
+        for i in range(1, len(enc), 2):
+            j = n - 1 - (end - (base - enc[i]))
+            if 0 <= j < n:
+                counts[j] = enc[i + 1]
+    return counts
 
 
 def _s(v: Any) -> str:
@@ -544,19 +542,58 @@ def _sample(ev: ErrorEvent) -> str:
     return text[:SAMPLE_CHARS]
 
 
-def _history_keys(tag: str, service: str, events: Iterable[ErrorEvent]) -> list[str]:
-    """The history keys record_batch.lua touches for these events of one group (their hour,
-    day and 5-minute buckets, all services and this service)."""
-    out: dict[str, None] = {}
-    for ev in events:
-        minute = int(ev.timestamp // 60)
-        hour = int(ev.timestamp // 3600)
-        for bucket in (f"h{hour}", f"d{hour // 24}", f"f{minute // 5}"):
-            out[f"{tag}:hc:{bucket}"] = None
-            out[f"{tag}:hcs:{service}:{bucket}"] = None
-            if bucket[0] != "f":
-                out[f"{tag}:sh:{bucket}"] = None
-    return list(out)
+class _KeyList:
+    """The KEYS of one script call, each once; scripts refer to them by (1-based) index."""
+
+    def __init__(self, first: Sequence[str]) -> None:
+        self.keys: list[str] = []
+        self._at: dict[str, int] = {}
+        for key in first:
+            self.add(key)
+
+    def add(self, key: str) -> int:
+        i = self._at.get(key)
+        if i is None:
+            self.keys.append(key)
+            i = self._at[key] = len(self.keys)
+        return i
+
+
+# How long a history bucket is kept after its end: 5-minute buckets serve windows up to 1 h
+# (and the hour before, for trends), hours 24 h windows (and the 24 h before), days 7-day ones.
+BUCKET_KEEP_S = {"f": 7500, "h": 176400, "d": 2678400}
+BUCKET_SPAN_S = {"f": 300, "h": 3600, "d": 86400}
+
+
+class _Buckets:
+    """History buckets of one record_batch call: [rank key, tally key or 0, ttl] rows. A bucket
+    expires `BUCKET_KEEP_S` after its end, however late its entries arrive; one past that is
+    not written (index 0): no window reads it."""
+
+    def __init__(self, keys: Keys, shard: int, key_list: _KeyList, now: float) -> None:
+        self.k, self.shard, self.key_list, self.now = keys, shard, key_list, now
+        self.rows: list[list[int]] = []
+        self._at: dict[str, int] = {}
+
+    def ttl(self, bucket: str) -> int:
+        kind, n = bucket[0], int(bucket[1:])
+        return int((n + 1) * BUCKET_SPAN_S[kind] + BUCKET_KEEP_S[kind] - self.now)
+
+    def of(self, bucket: str) -> int:
+        i = self._at.get(bucket)
+        if i is None:
+            ttl = self.ttl(bucket)
+            if ttl <= 0:
+                i = 0
+            else:
+                rank = self.key_list.add(self.k.rank(self.shard, bucket))
+                tally = (
+                    0 if bucket[0] == "f" else self.key_list.add(self.k.tally(self.shard, bucket))
+                )
+                self.rows.append([rank, tally, ttl])
+                i = len(self.rows)
+            self._at[bucket] = i
+        return i
 
 
 def _rev(ev: ErrorEvent) -> str:

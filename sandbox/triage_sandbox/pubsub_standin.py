@@ -293,6 +293,15 @@ class _Broker:
             self._expire_locked(sub, time.monotonic())
             return {ack_id for ack_id in ack_ids if ack_id in sub.leases}
 
+    def unacked(self, name: str) -> int:
+        """Messages of subscription ``name`` not acknowledged yet: waiting or leased."""
+        with self._cond:
+            sub = self._subs.get(name)
+            if sub is None:
+                return 0
+            self._expire_locked(sub, time.monotonic())
+            return len(sub.ready) + len(sub.leases)
+
     def acknowledge(self, name: str, ack_ids: Any) -> None:
         with self._cond:
             sub = self._sub(name)
@@ -645,6 +654,13 @@ class PubSubStandIn(LocalService):
             self._server, self._broker = server, broker
             self._host = f"{host}:{bound}"
             return self._host
+
+    def unacked(self, subscription: str) -> int:
+        """Messages of ``subscription`` (full path) not acknowledged yet, waiting or leased:
+        lets a test see that a consumer acked what it took, without waiting out a deadline."""
+        if self._broker is None:
+            raise RuntimeError("the Pub/Sub stand-in is not running")
+        return self._broker.unacked(subscription)
 
     def stop(self, grace: float = 0.5) -> None:
         with self._lock:

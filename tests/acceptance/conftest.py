@@ -40,30 +40,39 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("backend_kind", backend_kinds() if both else ["standin"], scope="session")
 
 
-@pytest.fixture(scope="session")
-def _backends() -> Iterator[dict[str, PubSubBackend]]:
-    """Backends started on first use, stopped at the end of the session."""
-    started: dict[str, tuple[PubSubBackend, PubSubStandIn | PubSubEmulator]] = {}
+Started = dict[str, tuple[PubSubBackend, PubSubStandIn | PubSubEmulator]]
 
-    class Lazy(dict[str, PubSubBackend]):
-        def __missing__(self, kind: str) -> PubSubBackend:
+
+@pytest.fixture(scope="session")
+def _backends() -> Iterator[Started]:
+    """Backends (and their servers) started on first use, stopped at the end of the session."""
+
+    class Lazy(Started):
+        def __missing__(self, kind: str) -> tuple[PubSubBackend, PubSubStandIn | PubSubEmulator]:
             server: PubSubStandIn | PubSubEmulator = (
                 PubSubStandIn() if kind == "standin" else PubSubEmulator()
             )
             host = server.start()  # the emulator raises when missing or broken: never a skip
-            started[kind] = (PubSubBackend(kind=kind, host=host), server)
-            self[kind] = started[kind][0]
+            self[kind] = (PubSubBackend(kind=kind, host=host), server)
             return self[kind]
 
-    yield Lazy()
+    started = Lazy()
+    yield started
     for backend, server in started.values():
         backend.close()
         server.stop()
 
 
 @pytest.fixture
-def pubsub(backend_kind: str, _backends: dict[str, PubSubBackend]) -> PubSubBackend:
-    return _backends[backend_kind]
+def pubsub(backend_kind: str, _backends: Started) -> PubSubBackend:
+    return _backends[backend_kind][0]
+
+
+@pytest.fixture
+def unacked(backend_kind: str, _backends: Started) -> Callable[[str], int] | None:
+    """Unacknowledged messages of a subscription, where the backend can tell (the stand-in)."""
+    server = _backends[backend_kind][1]
+    return server.unacked if isinstance(server, PubSubStandIn) else None
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ def _updates_of(bot, ts: str) -> list:
 
 
 def test_one_message_per_group_counts_coalesced(start_bot) -> None:
-    bot = start_bot(config_yaml(defaults={"update_interval": "3s"}))
+    bot = start_bot(config_yaml(defaults={"update_interval": "2s"}))
     bot.publish([log_entry("api", "db connection reset")])
     msg = _alert(bot, "C0SRE", "db connection reset")
     assert count_of(msg) == 1
@@ -47,20 +47,20 @@ def test_one_message_per_group_counts_coalesced(start_bot) -> None:
     updates = _updates_of(bot, msg["ts"])
     # One update for the five, and not before update_interval after the post.
     assert len(updates) == 1, updates
-    assert updates[0].time - posted_at >= 2.5
+    assert updates[0].time - posted_at >= 1.5
     # Recurrences never post a second alert.
     assert len([m for m in bot.messages("C0SRE") if "db connection reset" in str(m)]) == 1
 
 
 def test_group_wait_delays_the_first_post(start_bot) -> None:
-    bot = start_bot(config_yaml(defaults={"group_wait": "3s"}))
+    bot = start_bot(config_yaml(defaults={"group_wait": "2s"}))
     started = time.time()
     for _ in range(3):
         bot.publish([log_entry("api", "burst of one bug")])
         time.sleep(0.2)
     msg = _alert(bot, "C0SRE", "burst of one bug")
     post = next(c for c in bot.slack.calls_for("chat.postMessage") if c.ok)
-    assert post.time - started >= 2.5
+    assert post.time - started >= 1.5
     assert count_of(msg) == 3  # the burst lands in one message with its count
 
 
@@ -162,7 +162,7 @@ def test_escalation_mentions_oncall_then_repeats(start_bot) -> None:
     config = config_yaml(
         "- team: pay\n  match: {service: checkout}\n",
         teams=[("pay", "C0PAYMT", ONCALL)],
-        defaults={"escalate_after": "2s", "repeat_interval": "3s"},
+        defaults={"escalate_after": "1s", "repeat_interval": "2s"},
     )
     bot = start_bot(config)
     bot.publish([log_entry("checkout", "nobody looks at me")])
@@ -170,14 +170,14 @@ def test_escalation_mentions_oncall_then_repeats(start_bot) -> None:
     posted = time.time()
     first = bot.wait_for_reply("C0PAYMT", lambda r: ONCALL in str(r), timeout=8)
     assert first["thread_ts"] == msg["ts"] and "still unacknowledged" in message_text(first)
-    assert float(first["ts"]) - posted >= 1.5  # not before escalate_after
+    assert float(first["ts"]) - posted >= 0.8  # not before escalate_after
     bot.wait_until(
         lambda: len([r for r in msg_replies(bot, msg) if ONCALL in str(r)]) >= 2,
         8,
         "the repeated escalation",
     )
     replies = [r for r in msg_replies(bot, msg) if ONCALL in str(r)]
-    assert float(replies[1]["ts"]) - float(replies[0]["ts"]) >= 2.5  # repeat_interval
+    assert float(replies[1]["ts"]) - float(replies[0]["ts"]) >= 1.8  # repeat_interval
 
 
 def test_acknowledged_group_does_not_escalate(start_bot) -> None:
@@ -191,13 +191,13 @@ def test_acknowledged_group_does_not_escalate(start_bot) -> None:
     msg = _alert(bot, "C0PAYMT", "someone is on it")
     bot.click("tb_ack", msg, user="U1")
     _shows(bot, "C0PAYMT", msg["ts"], "Acknowledged by <@U1>", timeout=5)
-    time.sleep(3.5)
+    time.sleep(2.5)  # past escalate_after after the post, five notifier passes
     assert not [r for r in msg_replies(bot, msg) if ONCALL in str(r)], bot.output()
 
 
-def test_team_and_route_override_escalate_after(start_bot) -> None:
+def test_route_overrides_escalate_after(start_bot) -> None:
     config = config_yaml(
-        "- team: pay\n  match: {service: checkout}\n  escalate_after: 2s\n"
+        "- team: pay\n  match: {service: checkout}\n  escalate_after: 1s\n"
         "- team: slow\n  match: {service: search}\n",
         teams=[("pay", "C0PAYMT", ONCALL), ("slow", "C0SEARCH", "<!subteam^S0SLOW>")],
         defaults={"escalate_after": "1h"},

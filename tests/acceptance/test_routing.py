@@ -15,8 +15,10 @@ from tests.acceptance.harness import config_yaml, log_entry
 WAIT = 10.0
 
 
-def _lands(bot, channel: str, text: str) -> None:
-    bot.wait_for_post(channel, lambda m: text in str(m), WAIT, f"the alert {text!r} in {channel}")
+def _lands(bot, channel: str, text: str, timeout: float = WAIT) -> None:
+    bot.wait_for_post(
+        channel, lambda m: text in str(m), timeout, f"the alert {text!r} in {channel}"
+    )
 
 
 def _not_in(bot, channel: str, text: str) -> None:
@@ -125,8 +127,8 @@ def test_labels(start_bot) -> None:
             log_entry("checkout", "staging is down", labels={"env": "staging"}),
         ]
     )
+    _lands(bot, "C0PAYMT", "prod is down", 4)
     _lands(bot, "C0SRE", "staging is down")
-    _lands(bot, "C0PAYMT", "prod is down")
 
 
 def test_labels_glob_and_resource_labels(start_bot) -> None:
@@ -136,8 +138,8 @@ def test_labels_glob_and_resource_labels(start_bot) -> None:
     entry = log_entry("checkout", "gold tier down", labels={"tier": "gold"})
     entry["resource"]["labels"]["location"] = "asia-northeast1"
     bot.publish([entry, log_entry("checkout", "no tier", labels={"tier": "silver"})])
+    _lands(bot, "C0PAYMT", "gold tier down", 4)
     _lands(bot, "C0SRE", "no tier")
-    _lands(bot, "C0PAYMT", "gold tier down")
 
 
 def test_message_regex(start_bot) -> None:

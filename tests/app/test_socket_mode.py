@@ -233,11 +233,11 @@ def test_websocket_handshake_frames_ping_and_close() -> None:
         # an ack payload is the command's answer, as an HTTP ack body would be
         [response] = slack.responses
         assert (response.via, response.effect, response.user) == ("ack", "ephemeral", "U2")
-        # the client closes: the server answers with the same code and forgets the connection
+        # the client closes: the server echoes its close frame and forgets the connection
         ws.send(0x8, struct.pack("!H", 1000) + b"bye")
-        assert ws.receive() == (0x8, struct.pack("!H", 1000))
-        assert slack.wait_for(lambda: not slack.socket_connections, timeout=3)
+        assert ws.receive() == (0x8, struct.pack("!H", 1000) + b"bye")
         ws.close()
+        assert slack.wait_for(lambda: not slack.socket_connections, timeout=3)
 
 
 def test_websocket_refusals_and_protocol_errors() -> None:
@@ -259,9 +259,9 @@ def test_websocket_refusals_and_protocol_errors() -> None:
         ws.send(0x1, b'{"envelope_id": "x"}', masked=False)
         opcode, data = ws.receive()
         assert opcode == 0x8 and struct.unpack("!H", data[:2])[0] == 1002
-        assert b"masked" in data
-        assert slack.wait_for(lambda: not slack.socket_connections, timeout=3)
+        assert b"mask" in data
         ws.close()
+        assert slack.wait_for(lambda: not slack.socket_connections, timeout=3)
         with pytest.raises(LookupError):
             slack.socket_slash_command("help")
 

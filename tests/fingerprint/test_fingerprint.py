@@ -7,7 +7,7 @@ import os
 import re
 from pathlib import Path
 
-from bot.fingerprint import explain, fingerprint, route_template
+from bot.fingerprint.fp1 import explain, fingerprint, route_template  # frozen fp1
 from bot.ingest.logentry import parse_entry
 from bot.models import ErrorEvent
 

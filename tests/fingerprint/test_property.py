@@ -68,7 +68,7 @@ def _check(data: object) -> None:
     assert isinstance(got, ErrorEvent | Rejected)
     if isinstance(got, ErrorEvent):
         fp = fingerprint(got)
-        assert fp.id.startswith("fp1-") and len(fp.id) == 20
+        assert fp.id.startswith(f"{fp.version}-") and len(fp.id) == 20
 
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)

@@ -126,3 +126,17 @@ def test_posts_are_paced_per_channel_by_the_shared_bucket(
     a.post("C0TEAM", "other channel")  # its own bucket: no wait
     assert clock.now - start == pytest.approx(3.0)
     assert len(slack.messages("C0ALERTS")) == 6
+
+
+def test_usergroup_members_from_the_standin() -> None:
+    from triage_sandbox.slack_standin import Usergroup
+
+    groups = {"S0ONCALL": Usergroup("oncall", "On-call", ("U1", "U2"))}
+    with SlackStandIn("secret", TOKEN, usergroups=groups) as slack:
+        assert _sender(slack).usergroup_members("S0ONCALL") == ["U1", "U2"]
+        (call,) = slack.calls_for("usergroups.users.list")
+        assert call.args["usergroup"] == "S0ONCALL"
+        assert slack.warnings == []
+        with pytest.raises(SlackError) as err:
+            _sender(slack).usergroup_members("S0NONE")
+        assert err.value.error == "no_such_subteam"

@@ -257,7 +257,7 @@ CASES = [
         VALID.replace("locale: ja\n", "locale: ja\n  grouping: errorreporting\n"),
         3,
         "defaults.grouping",
-        "or one of fingerprint, error_reporting, fp1, got the text 'errorreporting'",
+        "or one of fingerprint, error_reporting, fp1, fp2, got the text 'errorreporting'",
         "did you mean 'error_reporting'?",
         id="bad-grouping",
     ),
@@ -472,3 +472,55 @@ def test_in_app_rules_per_service() -> None:
             "teams:\n  - name: sre\n    channel: C0ALERTS\ndefault_route:\n  team: sre\n"
             "in_app:\n  - service: x\n"
         )
+
+
+def _alias_bomb(depth: int = 9) -> str:
+    """The billion-laughs shape: each level refers nine times to the one before it."""
+    lines = ['a0: &a0 ["lol"]']
+    for i in range(1, depth + 1):
+        refs = ", ".join([f"*a{i - 1}"] * 9)
+        lines.append(f"a{i}: &a{i} [{refs}]")
+    return "\n".join(lines) + "\n" + VALID
+
+
+def test_alias_bomb_is_refused_without_expanding_it(tmp_path: Path) -> None:
+    """9 levels x 9 references expand to 387 million nodes; refused from the node graph."""
+    found = problems_of(tmp_path, _alias_bomb())
+    assert any("aliases" in p.message for p in found), found
+    assert all(p.fix for p in found)
+
+
+def test_a_recursive_alias_is_refused(tmp_path: Path) -> None:
+    found = problems_of(tmp_path, "loop: &a [*a]\n" + VALID)
+    assert any("aliases" in p.message for p in found), found
+
+
+def test_shared_anchors_are_still_fine(tmp_path: Path) -> None:
+    """Ordinary reuse of an anchor (a few references) stays valid."""
+    text = VALID.replace("defaults:", "x-common: &common {}\ndefaults:", 1)
+    assert all("aliases" not in p.message for p in problems_of(tmp_path, text))
+
+
+def test_a_10_mb_config_is_refused_before_parsing(tmp_path: Path) -> None:
+    text = VALID + "# " + "x" * (10 * 1024 * 1024) + "\n"
+    [problem] = problems_of(tmp_path, text)
+    assert "larger than" in problem.message and "1 MB" in problem.message
+    with pytest.raises(ConfigError):
+        parse_config(text)
+
+
+def test_in_app_problems_name_the_line_and_the_fix(tmp_path: Path) -> None:
+    from bot.routing.config import check_config
+
+    f = tmp_path / "t.yml"
+    f.write_text(
+        "teams:\n  - name: sre\n    channel: C0ALERTS\ndefault_route:\n  team: sre\n"
+        "in_app:\n  - service: pay\n    include: [5]\n  - service: x\n    exlude: [a.]\n"
+    )
+    problems = check_config(f)
+    assert [(p.line, p.path) for p in problems] == [
+        (8, "in_app[0].include"),
+        (10, "in_app[1].exlude"),
+    ], problems
+    assert "com.example." in problems[0].fix
+    assert "did you mean 'exclude'" in problems[1].fix

@@ -155,3 +155,19 @@ def test_install_sighup_outside_main_thread_raises(holder: tuple[ConfigHolder, R
     t.start()
     t.join()
     assert len(errors) == 1 and "main thread" in str(errors[0])
+
+
+def test_reload_refuses_an_alias_bomb_at_once(
+    cfg: Path, holder: tuple[ConfigHolder, Reloads], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The watcher reloads through the same bounded parse: refused, not a core burnt."""
+    h, reloads = holder
+    old = h.current
+    bomb = ['a0: &a0 ["lol"]'] + [
+        f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)
+    ]
+    write(cfg, "\n".join(bomb) + "\n" + V2, 2_000_000_000_000_000_000)
+    with caplog.at_level(logging.ERROR, logger="bot.routing.reload"):
+        assert h.check_changed() is False
+    assert h.current is old and reloads.configs == []
+    assert "YAML aliases" in caplog.records[0].getMessage()

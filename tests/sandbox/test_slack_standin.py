@@ -113,7 +113,7 @@ def test_method_extract_comes_from_slacks_description() -> None:
     assert {"thread_ts", "blocks", "text"} <= specs["chat.postMessage"].optional
     assert specs["chat.update"].required == {"channel", "ts"}
     assert specs["views.open"].required == {"trigger_id", "view"}
-    assert len(specs) == 15
+    assert len(specs) == 16
 
 
 def test_auth(slack: SlackStandIn, client: WebClient) -> None:
@@ -389,6 +389,8 @@ def test_directory_methods(slack: SlackStandIn, client: WebClient) -> None:
     groups = client.usergroups_list(include_users=True, include_count=True)["usergroups"]
     assert groups[0]["handle"] == "oncall"
     assert groups[0]["users"] == ["U1", "U2"]
+    assert client.usergroups_users_list(usergroup="S0ONCALL")["users"] == ["U1", "U2"]
+    assert error_of(lambda: client.usergroups_users_list(usergroup="S0NONE")) == ("no_such_subteam")
     assert slack.warnings == []
 
 

@@ -59,9 +59,9 @@ def cmd_check_config(args: argparse.Namespace, out: Callable[[str], None] = prin
         f"  grouping: strategy {g.strategy or DEFAULT_STRATEGY + ' (the default)'}"
         + (", Error Reporting groups when present" if g.error_reporting else "")
     )
-    for r in config.in_app:
-        where = r.service.raw if r.service is not None else "every service"
-        out(f"  in_app {where}: include {list(r.include)} exclude {list(r.exclude)}")
+    for ia in config.in_app:
+        where = ia.service.raw if ia.service is not None else "every service"
+        out(f"  in_app {where}: include {list(ia.include)} exclude {list(ia.exclude)}")
     for t in config.teams:
         out(
             f"  team {t.name}: {t.channel}" + (f" oncall {', '.join(t.oncall)}" if t.oncall else "")

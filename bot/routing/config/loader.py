@@ -220,10 +220,71 @@ def _yaml_fix(problem: str) -> str:
     return "fix the YAML syntax here: check indentation, and quote values with : # @ * or `"
 
 
+# A routing config is a few KB. Bounds keep check-config and the reload watcher from running
+# for minutes on a 10 MB file or an alias bomb (nine anchors of nine references each expand
+# 342 bytes to 387 million nodes, which validation, and any walk of the data, would visit).
+MAX_CONFIG_BYTES = 1024 * 1024
+MAX_CONFIG_NODES = 100_000  # after expanding aliases
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """Nodes the document holds once aliases are expanded, counted over the node graph with
+    each distinct node visited once (an alias is the same node object as its anchor)."""
+    sizes: dict[int, int] = {}
+    open_: set[int] = set()  # nodes whose children are being counted
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:  # post-order without recursion: a deep document cannot overflow the stack
+        node, children_done = stack.pop()
+        if id(node) in sizes:
+            continue
+        kids = _children(node)
+        if children_done:
+            total = 1 + sum(sizes.get(id(c), 1) for c in kids)
+            sizes[id(node)] = min(total, MAX_CONFIG_NODES + 1)
+            open_.discard(id(node))
+        elif id(node) in open_:  # `&a [*a]`: a node inside itself expands without end
+            return MAX_CONFIG_NODES + 1
+        else:
+            open_.add(id(node))
+            stack.append((node, True))
+            stack.extend((c, False) for c in kids if id(c) not in sizes)
+    return sizes[id(root)]
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _too_big(text: str) -> Problem | None:
+    if len(text) > MAX_CONFIG_BYTES:
+        return Problem(
+            0,
+            "",
+            f"the file is larger than 1 MB ({len(text) // 1024} KB)",
+            "a routing config is a few KB: check that FILE / TRIAGE_CONFIG names the right file",
+        )
+    return None
+
+
 def parse(text: str, base_dir: str = ".") -> tuple[Config | None, list[Problem]]:
+    if (big := _too_big(text)) is not None:
+        return None, [big]
     loader = yaml.SafeLoader(text)
     try:
         root = loader.get_single_node()
+        if root is not None and _expanded_size(root) > MAX_CONFIG_NODES:
+            return None, [
+                Problem(
+                    1,
+                    "",
+                    f"the file expands to over {MAX_CONFIG_NODES} values through YAML aliases",
+                    "write the values out, or use an anchor (&name) only a few times",
+                )
+            ]
         data = loader.construct_document(root) if root is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -285,7 +346,7 @@ def base_dir(file: str) -> str:
 def read(path: str | os.PathLike[str]) -> tuple[str | None, list[Problem]]:
     try:
         with open(path, encoding="utf-8") as f:
-            return f.read(), []
+            return f.read(MAX_CONFIG_BYTES + 1), []  # parse() refuses anything longer
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         return None, [

@@ -21,7 +21,7 @@ from pydantic import (
 from bot.fingerprint import DEFAULT_STRATEGY, STRATEGIES
 from bot.fingerprint.inapp import NO_RULES, InAppRules
 from bot.fingerprint.rules import FingerprintRule
-from bot.models import Destination, Timings
+from bot.models import Destination, ErrorEvent, Timings
 from bot.oncall.config import RotationConfig
 from bot.oncall.rotation import Rotation
 from bot.routing.config.fields import (
@@ -48,8 +48,11 @@ from bot.routing.match import (
     CompiledRoute,
     OwnerRouting,
     RouteTable,
+    route_explained,
 )
+from bot.routing.owners import CodeLocation, code_location
 from bot.routing.owners_config import OwnersConfig
+from bot.snoozes import GroupLifecycle
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 
@@ -144,6 +147,8 @@ class Defaults(BaseModel):
     update_interval: Duration = 30.0  # debounce of message updates (counts, last seen)
     digest_threshold: PositiveInt = 10
     grouping: Annotated[Grouping, BeforeValidator(_grouping)] = Field(default_factory=Grouping)
+    auto_resolve_after: Duration = 0.0  # resolve a group with no event for this long (0: never)
+    ack_timeout: Duration = 0.0  # remind the acknowledger of a still-firing group (0: never)
 
 
 class Team(BaseModel):
@@ -157,6 +162,8 @@ class Team(BaseModel):
     locale: Locale | None = None
     timezone: Timezone | None = None
     rotation: RotationConfig | None = None  # who is on call (bot.oncall)
+    auto_resolve_after: Duration | None = None
+    ack_timeout: Duration | None = None
 
     @field_validator("name")
     @classmethod
@@ -237,6 +244,7 @@ class Route(BaseModel):
     owner: Literal["code"] | None = None  # the team owning the culprit's code (owners:) instead
     escalate_after: Duration | None = None
     repeat_interval: Duration | None = None
+    auto_resolve_after: Duration | None = None
 
     @field_validator("team")
     @classmethod
@@ -252,6 +260,7 @@ class DefaultRoute(BaseModel):
     team: TeamRef
     escalate_after: Duration | None = None
     repeat_interval: Duration | None = None
+    auto_resolve_after: Duration | None = None
 
     @field_validator("team")
     @classmethod
@@ -283,6 +292,16 @@ class Config(BaseModel):
     _table: RouteTable = PrivateAttr()
     _in_app_cache: dict[str, InAppRules] = PrivateAttr(default_factory=dict)
     _version: str = PrivateAttr(default="")
+
+    def _locate(self, event: ErrorEvent) -> CodeLocation | None:
+        """The culprit's code as this config's grouping strategy sees it (fp2: with the
+        service's in-app rules), for `owner: code` routes."""
+        from bot.fingerprint.fp2 import stacktrace as fp2
+
+        if (self.defaults.grouping.strategy or DEFAULT_STRATEGY) != "fp2":
+            return code_location(event)
+        cfg = fp2.config_of(self.in_app_for(event.service))
+        return code_location(event, lambda text: fp2.parse_stacktrace(text, cfg))
 
     def in_app_for(self, service: str) -> InAppRules:
         """The in-app rules of a service: the patterns of every matching `in_app` rule."""
@@ -337,6 +356,7 @@ class Config(BaseModel):
             owners = OwnerRouting(
                 self.owners.table,
                 {n: self._destination(t, DEFAULT_ROUTE_INDEX, None) for n, t in teams.items()},
+                self._locate,
             )
         self._table = RouteTable(routes, default, owners)
         return self
@@ -351,6 +371,7 @@ class Config(BaseModel):
             team=team.name,
             channel=team.channel,
             oncall=team.oncall,
+            rotation=team.rotation is not None,
             escalate_after_s=pick(
                 r.escalate_after if r else None, team.escalate_after, d.escalate_after
             ),
@@ -385,6 +406,23 @@ class Config(BaseModel):
 
     def team(self, name: str) -> Team:
         return next(t for t in self.teams if t.name == name)
+
+    def lifecycle(self, event: ErrorEvent) -> GroupLifecycle:
+        """auto_resolve_after and ack_timeout of the event's first destination: its route's,
+        else its team's, else the defaults (bot.snoozes)."""
+        first = route_explained(self.table, event)[0]
+        r: Route | DefaultRoute = (
+            self.routes[first.route_index] if first.route_index >= 0 else self.default_route
+        )
+        team = self.team(first.destination.team)
+        d = self.defaults
+        ar = next(
+            v
+            for v in (r.auto_resolve_after, team.auto_resolve_after, d.auto_resolve_after)
+            if v is not None
+        )
+        at = team.ack_timeout if team.ack_timeout is not None else d.ack_timeout
+        return GroupLifecycle(ar, at)
 
     def rotation(self, name: str) -> Rotation | None:
         """The team's on-call schedule, in its time zone (None: no rotation, or a user group)."""

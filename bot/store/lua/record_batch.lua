@@ -1,196 +1,357 @@
 -- Record one shard's part of a batch of error events atomically.
--- KEYS[1] due zset, KEYS[2] index zset, KEYS[3 .. 2+nseen] seen sets (per entry hour),
--- then per group 5 keys: group hash, minute counts, hour counts, revisions set, notices list;
--- then the history keys this call may write (hc/hcs/sh buckets, sx; same hash tag), declared
--- for Redis Cluster only: the script derives their names from the tag itself.
--- ARGV[1] JSON: {now, update_interval, group_wait, ttl_group, ttl_minutes, ttl_hours, ttl_seen,
---   nseen, spike: {factor, min_rate, recent, baseline, cooldown, min_age} (optional),
---   groups: [{id, meta: {field: value}, rev, ev: [[insertId, seen_idx, minute, hour, ts, sample]],
+-- KEYS: every key this call touches, all with the shard's hash tag; the payload refers to them
+-- by index: KEYS[1] due zset, KEYS[2] index zset, KEYS[3] search hash, KEYS[4] gid -> service
+-- hash, then the seen hashes, rank zsets, tally hashes and group keys (bot/store/keys.py).
+-- ARGV[1] JSON: {now, update_interval, group_wait,
+--   ttl: {group, refresh, seen}, keep: {minutes, hours} (slots of per-minute/hour counts kept),
+--   spike: {factor, min_rate, recent, baseline, cooldown, min_age} (optional),
+--   buckets: [[rank key, tally key or 0, ttl], ...] (history buckets of the events),
+--   now_tally: [hour tally key, ttl, day tally key, ttl] (new groups, regressions),
+--   groups: [{id, gk (group hash), nk (notices list), meta: {field: value}, rev,
+--             ev: [[insertId, seen key, ts, sample, trace, bucket, bucket, bucket]],
 --             route: {field: value} (optional)}]}
+-- (bucket: an index into `buckets`, 0 for none: past its retention).
 -- `route` is the routing decision (bot/routing/router.py): written to the group hash only when
 -- an episode starts (a new group, or a regression of a resolved one).
 -- A spike: an open or acknowledged group at least `min_age` s old whose rate over the last
 -- `recent` minutes is >= `min_rate`/min and >= `factor` x its per-minute rate over the
 -- `baseline` minutes before; at most one spike notice per `cooldown` s.
--- Returns {duplicates, gid, new, regressed, added, count, state, ...}.
+-- Snoozes and resolves (bot/snoozes.py), in the blocks marked "----": per group kv (the
+-- distinct scopes of its entries, "\31revision=R\31key=value\31...\31"), ar (auto_resolve_after
+-- seconds, 0 never) and at (ack_timeout seconds); ares: the auto-resolve zset's key index.
+-- Returns {duplicates, gid, new, regressed, added, count, state, notify, ...}.
+-- Calls are gathered per key where Redis allows (one HMGET/HSET per seen key, one ZADD for the
+-- outbox and one for the index, one HINCRBY per tally field, one EXPIRE per key), so a group
+-- costs a handful of calls, whatever the batch.
 local p = cjson.decode(ARGV[1])
-local tag = string.sub(KEYS[1], 1, -5)  -- "<prefix>:{<prefix>.<shard>}" from the due key
-local now = p.now
+local now, ttl = p.now, p.ttl
+local DUE, INDEX, SEARCH, SERVICES = 1, 2, 3, 4
+local CHUNK = 1000 -- arguments per unpack (Lua's C stack is limited)
+
+-- redis.call(cmd, KEYS[ki], [flag,] args...) in parts of at most `step` arguments
+local function call_chunked(cmd, ki, args, step, flag)
+  for i = 1, #args, step do
+    local part = {}
+    if flag then part[1] = flag end
+    for j = i, math.min(i + step - 1, #args) do part[#part + 1] = args[j] end
+    redis.call(cmd, KEYS[ki], unpack(part))
+  end
+end
+
+-- insertIds not seen before: {[seen key] = {[insertId] = true}}; an id twice in the batch is
+-- fresh once (taken by the first event that claims it)
+local function dedup()
+  local ids = {}
+  for _, g in ipairs(p.groups) do
+    for _, e in ipairs(g.ev) do
+      local t = ids[e[2]]
+      if not t then t = {}; ids[e[2]] = t end
+      t[#t + 1] = e[1]
+    end
+  end
+  local fresh = {}
+  for ki, list in pairs(ids) do
+    local f, add = {}, {}
+    for i = 1, #list, CHUNK do
+      local part = {}
+      for j = i, math.min(i + CHUNK - 1, #list) do part[#part + 1] = list[j] end
+      local got = redis.call('HMGET', KEYS[ki], unpack(part))
+      for j, id in ipairs(part) do
+        if not got[j] and not f[id] then
+          f[id] = true
+          add[#add + 1] = id
+          add[#add + 1] = ''
+        end
+      end
+    end
+    if #add > 0 then call_chunked('HSET', ki, add, 2 * CHUNK) end
+    redis.call('EXPIRE', KEYS[ki], ttl.seen)
+    fresh[ki] = f
+  end
+  return fresh
+end
+
+-- Per-minute and per-hour counts live in the group hash as JSON [base, age, n, age, n, ...]
+-- (slot = base - age; base = the slot of `now` when written): non-zero slots only, the last
+-- `keep` slots up to now.
+local function decode_slots(enc)
+  local slots = {}
+  if enc then
+    local a = cjson.decode(enc)
+    for i = 2, #a, 2 do slots[a[1] - a[i]] = a[i + 1] end
+  end
+  return slots
+end
+
+local function encode_slots(slots, base, keep)
+  local ages = {}
+  for s in pairs(slots) do
+    local age = base - s
+    if age < keep then ages[#ages + 1] = age end
+  end
+  table.sort(ages)
+  local out = {base}
+  for _, age in ipairs(ages) do
+    out[#out + 1] = age
+    out[#out + 1] = slots[base - age]
+  end
+  return cjson.encode(out)
+end
+
+local function bump_slots(enc, adds, base, keep)
+  local slots = decode_slots(enc)
+  for s, n in pairs(adds) do
+    if base - s < keep then slots[s] = (slots[s] or 0) + n end
+  end
+  return slots, encode_slots(slots, base, keep)
+end
+
+local function notice(g, n)
+  redis.call('RPUSH', KEYS[g.nk], cjson.encode(n))
+  redis.call('EXPIRE', KEYS[g.nk], ttl.group)
+end
+
+local function has_line(text, line)
+  for x in string.gmatch(text, '[^\n]+') do
+    if x == line then return true end
+  end
+  return false
+end
+
+-- group hash fields read once per group
+local FIELDS = {'id', 'count', 'ver', 'last', 'state', 'last_render', 'created', 'spike_at',
+  'snooze_left', 'snooze_until', 'snooze_prev', 'resolved_by', 'resolved_at', 'regressions',
+  'cm', 'ch', 'revs', 'ttl_at',
+  -- snoozes and resolves
+  'snooze_scope', 'snooze_factor', 'snooze_before', 'snooze_minute', 'snooze_base', 'resolve_next',
+  'auto_resolved', 'acked_by', 'acked_at', 'ack_reminded_at'}
+local SNOOZE_FIELDS = {'snooze_left', 'snooze_until', 'snooze_prev', 'snooze_scope', 'snooze_factor',
+  'snooze_before', 'snooze_minute', 'snooze_base'}
+
+-- ---- snoozes: does this batch wake a scoped or "until escalating" snooze? (why, or nil)
+local function snooze_wakes(g, h, minutes)
+  if h.snooze_scope and g.kv then
+    for _, combo in ipairs(g.kv) do
+      if not string.find(combo, '\31' .. h.snooze_scope .. '\31', 1, true) then return 'scope' end
+    end
+  end
+  local factor = tonumber(h.snooze_factor or '')
+  if factor then
+    -- the entries since the snooze (at most the last hour's) against the hour before it
+    local sm, cur = tonumber(h.snooze_minute) or 0, math.floor(now / 60)
+    local from, after = math.max(sm, cur - 59), 0
+    for m = from, cur do after = after + (minutes[m] or 0) end
+    if from == sm then after = after - (tonumber(h.snooze_base) or 0) end
+    if after >= factor * (tonumber(h.snooze_before) or 1) then return 'escalating' end
+  end
+  return nil
+end
+
+local function read_group(ki)
+  local vals = redis.call('HMGET', KEYS[ki], unpack(FIELDS))
+  local h = {}
+  for i, f in ipairs(FIELDS) do h[f] = vals[i] or nil end
+  return h
+end
+
+-- the rate test of a spike, on the per-minute counts after this batch
+local function is_spike(sp, minutes)
+  local cur = math.floor(now / 60)
+  local base, recent = 0, 0
+  for m = cur - sp.recent - sp.baseline + 1, cur do
+    local c = minutes[m] or 0
+    if m <= cur - sp.recent then base = base + c else recent = recent + c end
+  end
+  local rate, brate = recent / sp.recent, base / sp.baseline
+  return rate >= sp.min_rate and rate >= sp.factor * brate, rate, brate
+end
+
 local out = {0}
 local dups = 0
-local base = 2 + p.nseen
-for gi, g in ipairs(p.groups) do
-  local o = base + (gi - 1) * 5
-  local gk, mk, hk, rk, nk = KEYS[o + 1], KEYS[o + 2], KEYS[o + 3], KEYS[o + 4], KEYS[o + 5]
+local fresh = dedup()
+local due_new, due_nx, index = {}, {}, {}
+local ranked = {} -- rank key index -> true (to EXPIRE once)
+local tallies = {} -- tally key index -> {field -> n}
+local searches, services = {}, {}
+local now_min, now_hour = math.floor(now / 60), math.floor(now / 3600)
+
+local function tally(ki, field, n)
+  local t = tallies[ki]
+  if not t then t = {}; tallies[ki] = t end
+  t[field] = (t[field] or 0) + n
+end
+
+for _, g in ipairs(p.groups) do
   local added, first_ts, last_ts, sample, trace = 0, nil, nil, nil, nil
-  local minutes, hours = {}, {}
+  local minutes, hours, per_bucket = {}, {}, {}
   for _, e in ipairs(g.ev) do
-    local sk = KEYS[2 + e[2]]
-    if redis.call('SADD', sk, e[1]) == 1 then
+    local f = fresh[e[2]]
+    if f[e[1]] then
+      f[e[1]] = nil
       added = added + 1
-      minutes[e[3]] = (minutes[e[3]] or 0) + 1
-      hours[e[4]] = (hours[e[4]] or 0) + 1
-      if first_ts == nil or e[5] < first_ts then first_ts = e[5] end
-      if last_ts == nil or e[5] >= last_ts then last_ts = e[5]; sample = e[6]; trace = e[7] end
+      local m, h = math.floor(e[3] / 60), math.floor(e[3] / 3600)
+      minutes[m] = (minutes[m] or 0) + 1
+      hours[h] = (hours[h] or 0) + 1
+      for i = 6, 8 do
+        if e[i] > 0 then per_bucket[e[i]] = (per_bucket[e[i]] or 0) + 1 end
+      end
+      if first_ts == nil or e[3] < first_ts then first_ts = e[3] end
+      if last_ts == nil or e[3] >= last_ts then last_ts = e[3]; sample = e[4]; trace = e[5] end
     else
       dups = dups + 1
     end
   end
-  for i = 3, 2 + p.nseen do redis.call('EXPIRE', KEYS[i], p.ttl_seen) end
   if added > 0 then
-    for m, c in pairs(minutes) do redis.call('HINCRBY', mk, m, c) end
-    for h, c in pairs(hours) do redis.call('HINCRBY', hk, h, c) end
-    redis.call('EXPIRE', mk, p.ttl_minutes)
-    redis.call('EXPIRE', hk, p.ttl_hours)
+    local gk = KEYS[g.gk]
+    local h = read_group(g.gk)
+    local mslots, cm = bump_slots(h.cm, minutes, now_min, p.keep.minutes)
+    local _, ch = bump_slots(h.ch, hours, now_hour, p.keep.hours)
+    local set = {cm = cm, ch = ch}
     local is_new, regressed, notify = 0, 0, 0
-    local state
-    if redis.call('EXISTS', gk) == 0 then
-      is_new = 1
-      state = 'open'
-      local fields = {'id', g.id, 'count', added, 'first', first_ts, 'last', last_ts, 'state', 'open',
-                      'created', now, 'ver', 1, 'last_render', 0, 'sample', sample or ''}
-      for k, v in pairs(g.meta) do fields[#fields + 1] = k; fields[#fields + 1] = v end
-      if trace then fields[#fields + 1] = 'trace'; fields[#fields + 1] = trace end
-      if g.route then
-        for k, v in pairs(g.route) do fields[#fields + 1] = k; fields[#fields + 1] = v end
-      end
-      redis.call('HSET', gk, unpack(fields))
-      redis.call('ZADD', KEYS[1], now + p.group_wait, g.id)
-      notify = 1
-      if g.rev and g.rev ~= '' then redis.call('SADD', rk, g.rev) end
+    local state, count
+    local first_nx = nil
+    local function due_at(t) if first_nx == nil then first_nx = t end end
+    if not h.id then
+      is_new, state, count, notify = 1, 'open', added, 1
+      set.id, set.count, set.first, set.last, set.state = g.id, added, first_ts, last_ts, 'open'
+      set.created, set.ver, set.last_render, set.sample = now, 1, 0, sample or ''
+      for k, v in pairs(g.meta) do set[k] = v end
+      if trace then set.trace = trace end
+      set.revs = g.rev or ''
+      due_new[#due_new + 1] = now + p.group_wait
+      due_new[#due_new + 1] = g.id
     else
-      redis.call('HINCRBY', gk, 'count', added)
-      redis.call('HINCRBY', gk, 'ver', 1)
-      local prev_last = tonumber(redis.call('HGET', gk, 'last')) or 0
-      if last_ts >= prev_last then
-        redis.call('HSET', gk, 'last', last_ts, 'sample', sample or '')
-        if trace then redis.call('HSET', gk, 'trace', trace) end
-        if g.meta.revision then redis.call('HSET', gk, 'revision', g.meta.revision) end
+      count = (tonumber(h.count) or 0) + added
+      set.count, set.ver = count, (tonumber(h.ver) or 0) + 1
+      if last_ts >= (tonumber(h.last) or 0) then
+        set.last, set.sample = last_ts, sample or ''
+        if trace then set.trace = trace end
+        if g.meta.revision then set.revision = g.meta.revision end
       end
-      state = redis.call('HGET', gk, 'state')
-      if state == 'resolved' then
-        local by = redis.call('HGET', gk, 'resolved_by') or ''
-        local at = redis.call('HGET', gk, 'resolved_at') or ''
-        redis.call('HSET', gk, 'state', 'open', 'regressed_at', now)
-        redis.call('HDEL', gk, 'acked_by', 'acked_at')
-        redis.call('HINCRBY', gk, 'regressions', 1)
-        if g.route then
-          for k, v in pairs(g.route) do redis.call('HSET', gk, k, v) end
-        end
-        redis.call('RPUSH', nk, cjson.encode({kind = 'regression', by = by, at = tonumber(at) or 0, now = now}))
-        redis.call('EXPIRE', nk, p.ttl_group)
-        state = 'open'
-        regressed = 1
-        redis.call('ZADD', KEYS[1], 'NX', now, g.id)
-        notify = 1
+      state = h.state
+      -- ---- resolved in the next release: entries of revisions seen before the resolve are
+      -- counted quietly; the first entry of a revision not seen yet is the regression
+      local release = state == 'resolved' and h.resolve_next ~= nil
+      local new_rev = g.rev and g.rev ~= '' and h.revs ~= nil and not has_line(h.revs, g.rev)
+      if release and not new_rev then
+        state = 'resolved'
+      elseif state == 'resolved' then
+        set.state, set.regressed_at = 'open', now
+        redis.call('HDEL', gk, 'acked_by', 'acked_at', 'resolve_next', 'auto_resolved', 'ack_reminded_at')
+        set.regressions = (tonumber(h.regressions) or 0) + 1
+        notice(g, {kind = 'regression', by = h.resolved_by or '', at = tonumber(h.resolved_at or '') or 0, now = now,
+                   auto = h.auto_resolved and 1 or 0, release = release and g.rev or nil})
+        state, regressed, notify = 'open', 1, 1
+        due_at(now)
       elseif state == 'snoozed' then
-        local left = tonumber(redis.call('HGET', gk, 'snooze_left') or '')
-        local till = tonumber(redis.call('HGET', gk, 'snooze_until') or '')
+        local left = tonumber(h.snooze_left or '')
+        local till = tonumber(h.snooze_until or '')
         local wake = false
         if left then
           left = left - added
-          if left <= 0 then wake = true else redis.call('HSET', gk, 'snooze_left', left) end
+          if left <= 0 then wake = true else set.snooze_left = left end
         end
         if till and till <= now then wake = true end
+        local why = snooze_wakes(g, h, mslots)
+        if why then wake = true end
         if wake then
-          state = redis.call('HGET', gk, 'snooze_prev') or 'open'
-          redis.call('HSET', gk, 'state', state)
-          redis.call('HDEL', gk, 'snooze_left', 'snooze_until', 'snooze_prev')
-          redis.call('RPUSH', nk, cjson.encode({kind = 'unsnoozed', now = now}))
-          redis.call('EXPIRE', nk, p.ttl_group)
-          redis.call('ZADD', KEYS[1], 'NX', now, g.id)
+          state = h.snooze_prev or 'open'
+          set.state = state
+          redis.call('HDEL', gk, unpack(SNOOZE_FIELDS))
+          notice(g, {kind = 'unsnoozed', now = now, why = why, scope = h.snooze_scope,
+                     factor = tonumber(h.snooze_factor or '')})
+          due_at(now)
           notify = 1
         end
       else
-        local lr = tonumber(redis.call('HGET', gk, 'last_render')) or 0
-        local due = lr + p.update_interval
+        local due = (tonumber(h.last_render) or 0) + p.update_interval
         if due < now then due = now end
-        redis.call('ZADD', KEYS[1], 'NX', due, g.id)
+        due_at(due)
         notify = 1
-      end
-      if p.spike and regressed == 0 and (state == 'open' or state == 'acknowledged') then
-        local sp = p.spike
-        local created = tonumber(redis.call('HGET', gk, 'created')) or now
-        local last_spike = tonumber(redis.call('HGET', gk, 'spike_at')) or 0
-        if now - created >= sp.min_age and now - last_spike >= sp.cooldown then
-          local cur = math.floor(now / 60)
-          local fields = {}
-          for m = cur - sp.recent - sp.baseline + 1, cur do fields[#fields + 1] = string.format('%d', m) end
-          local vals = redis.call('HMGET', mk, unpack(fields))
-          local base, recent = 0, 0
-          for i, v in ipairs(vals) do
-            local c = tonumber(v) or 0
-            if i <= sp.baseline then base = base + c else recent = recent + c end
-          end
-          local rate, brate = recent / sp.recent, base / sp.baseline
-          if rate >= sp.min_rate and rate >= sp.factor * brate then
-            redis.call('HSET', gk, 'spike_at', now)
-            redis.call('RPUSH', nk, cjson.encode({kind = 'spike', rate = rate, baseline = brate, now = now}))
-            redis.call('EXPIRE', nk, p.ttl_group)
-            redis.call('ZADD', KEYS[1], 'NX', now, g.id)
+        -- ---- ack reminders: an acknowledged group that keeps firing reminds its
+        -- acknowledger once per ack_timeout
+        if state == 'acknowledged' and (g.at or 0) > 0 then
+          local since = tonumber(h.ack_reminded_at or '') or tonumber(h.acked_at or '') or now
+          if now - since >= g.at then
+            set.ack_reminded_at = now
+            notice(g, {kind = 'ack_reminder', user = h.acked_by or '',
+                       at = tonumber(h.acked_at or '') or now, now = now})
+            due_at(now)
           end
         end
       end
-      if g.rev and g.rev ~= '' and redis.call('SADD', rk, g.rev) == 1 and state ~= 'snoozed' then
-        redis.call('RPUSH', nk, cjson.encode({kind = 'new_revision', revision = g.rev, now = now}))
-        redis.call('EXPIRE', nk, p.ttl_group)
-        redis.call('ZADD', KEYS[1], 'NX', now, g.id)
+      if p.spike and regressed == 0 and (state == 'open' or state == 'acknowledged') then
+        local sp = p.spike
+        local created = tonumber(h.created) or now
+        local last_spike = tonumber(h.spike_at) or 0
+        if now - created >= sp.min_age and now - last_spike >= sp.cooldown then
+          local yes, rate, brate = is_spike(sp, mslots)
+          if yes then
+            set.spike_at = now
+            notice(g, {kind = 'spike', rate = rate, baseline = brate, now = now})
+            due_at(now)
+          end
+        end
+      end
+      if g.rev and g.rev ~= '' then
+        if h.revs == nil then
+          set.revs = g.rev -- a group recorded before revisions lived in its hash: start here
+        elseif not has_line(h.revs, g.rev) then
+          set.revs = h.revs == '' and g.rev or (h.revs .. '\n' .. g.rev)
+          -- (a release regression's notice names the new revision already)
+          if state ~= 'snoozed' and not (release and regressed == 1) then
+            notice(g, {kind = 'new_revision', revision = g.rev, now = now})
+            due_at(now)
+          end
+        end
       end
     end
-    redis.call('EXPIRE', gk, p.ttl_group)
-    redis.call('EXPIRE', rk, p.ttl_group)
-    redis.call('ZADD', KEYS[2], 'GT', last_ts, g.id)
-    -- history (bot/store/history.py): rankings per 5-minute and hourly bucket, tallies per
-    -- service and hour, a search entry per group. Same hash tag as this shard's keys.
+    -- ---- auto-resolve: resolves itself `ar` s after its last entry (the notifier's sweep)
+    if g.ar ~= nil then
+      if g.ar > 0 and state ~= 'resolved' then
+        set.auto_resolve_s = g.ar
+        redis.call('ZADD', KEYS[p.ares], (tonumber(set.last or h.last) or now) + g.ar, g.id)
+        redis.call('EXPIRE', KEYS[p.ares], ttl.group)
+      else
+        redis.call('ZREM', KEYS[p.ares], g.id)
+      end
+    end
+    -- ---- routing at ingest: the decision of an episode's first entry
+    if g.route and (is_new == 1 or regressed == 1) then
+      for k, v in pairs(g.route) do set[k] = v end
+    end
+    -- the group's TTL runs from its last occurrence; refreshed at most every ttl.refresh s
+    local refresh = is_new == 1 or now - (tonumber(h.ttl_at) or 0) >= ttl.refresh
+    if refresh then set.ttl_at = now end
+    local fields = {}
+    for k, v in pairs(set) do fields[#fields + 1] = k; fields[#fields + 1] = v end
+    redis.call('HSET', gk, unpack(fields))
+    if refresh then redis.call('EXPIRE', gk, ttl.group) end
+    if first_nx then due_nx[#due_nx + 1] = first_nx; due_nx[#due_nx + 1] = g.id end
+    index[#index + 1] = last_ts
+    index[#index + 1] = g.id
+    -- history (bot/store/history.py): a ranking per bucket, tallies per service and bucket, a
+    -- search entry and the service of each group
     local svc = g.meta.service or ''
-    local days = {}
-    for h, c in pairs(hours) do
-      local k1, k2, k3 = tag .. ':hc:h' .. h, tag .. ':hcs:' .. svc .. ':h' .. h, tag .. ':sh:h' .. h
-      redis.call('ZINCRBY', k1, c, g.id)
-      redis.call('ZINCRBY', k2, c, g.id)
-      redis.call('HINCRBY', k3, svc, c)
-      redis.call('EXPIRE', k1, 176400)
-      redis.call('EXPIRE', k2, 176400)
-      redis.call('EXPIRE', k3, 176400)
-      local d = math.floor(tonumber(h) / 24)
-      days[d] = (days[d] or 0) + c
+    for b, c in pairs(per_bucket) do
+      local bk = p.buckets[b]
+      redis.call('ZINCRBY', KEYS[bk[1]], c, g.id)
+      ranked[b] = true
+      if bk[2] > 0 then tally(bk[2], svc, c) end
     end
-    for d, c in pairs(days) do
-      local k1, k2, k3 = tag .. ':hc:d' .. d, tag .. ':hcs:' .. svc .. ':d' .. d, tag .. ':sh:d' .. d
-      redis.call('ZINCRBY', k1, c, g.id)
-      redis.call('ZINCRBY', k2, c, g.id)
-      redis.call('HINCRBY', k3, svc, c)
-      redis.call('EXPIRE', k1, 2678400)
-      redis.call('EXPIRE', k2, 2678400)
-      redis.call('EXPIRE', k3, 2678400)
-    end
-    local fives = {}
-    for m, c in pairs(minutes) do
-      local f = math.floor(tonumber(m) / 5)
-      fives[f] = (fives[f] or 0) + c
-    end
-    for f, c in pairs(fives) do
-      local k1, k2 = tag .. ':hc:f' .. f, tag .. ':hcs:' .. svc .. ':f' .. f
-      redis.call('ZINCRBY', k1, c, g.id)
-      redis.call('ZINCRBY', k2, c, g.id)
-      redis.call('EXPIRE', k1, 7500)
-      redis.call('EXPIRE', k2, 7500)
-    end
-    local nowh = tag .. ':sh:h' .. math.floor(now / 3600)
-    local nowd = tag .. ':sh:d' .. math.floor(now / 86400)
+    local nt = p.now_tally
     if is_new == 1 then
-      redis.call('HINCRBY', nowh, 'n:' .. svc, 1)
-      redis.call('HINCRBY', nowd, 'n:' .. svc, 1)
-      redis.call('HSET', tag .. ':sx', string.lower(g.meta.title or '') .. ' ' .. svc .. ' ' .. g.id, g.id)
-      redis.call('EXPIRE', tag .. ':sx', p.ttl_group)
+      tally(nt[1], 'n:' .. svc, 1)
+      tally(nt[3], 'n:' .. svc, 1)
+      searches[#searches + 1] = string.lower(g.meta.title or '') .. ' ' .. svc .. ' ' .. g.id
+      searches[#searches + 1] = g.id
+      services[#services + 1] = g.id
+      services[#services + 1] = svc
     end
     if regressed == 1 then
-      redis.call('HINCRBY', nowh, 'r:' .. svc, 1)
-      redis.call('HINCRBY', nowd, 'r:' .. svc, 1)
+      tally(nt[1], 'r:' .. svc, 1)
+      tally(nt[3], 'r:' .. svc, 1)
     end
-    redis.call('EXPIRE', nowh, 176400)
-    redis.call('EXPIRE', nowd, 2678400)
-    local count = tonumber(redis.call('HGET', gk, 'count'))
     out[#out + 1] = g.id
     out[#out + 1] = is_new
     out[#out + 1] = regressed
@@ -200,9 +361,31 @@ for gi, g in ipairs(p.groups) do
     out[#out + 1] = notify
   end
 end
+
+-- shard-level writes, once per key
+call_chunked('ZADD', DUE, due_new, 2 * CHUNK)
+call_chunked('ZADD', DUE, due_nx, 2 * CHUNK, 'NX')
+call_chunked('ZADD', INDEX, index, 2 * CHUNK, 'GT')
+for b in pairs(ranked) do
+  local bk = p.buckets[b]
+  redis.call('EXPIRE', KEYS[bk[1]], bk[3])
+  if bk[2] > 0 and tallies[bk[2]] then redis.call('EXPIRE', KEYS[bk[2]], bk[3]) end
+end
+for ki, t in pairs(tallies) do
+  for field, n in pairs(t) do redis.call('HINCRBY', KEYS[ki], field, n) end
+end
+local nt = p.now_tally
+if tallies[nt[1]] then redis.call('EXPIRE', KEYS[nt[1]], nt[2]) end
+if tallies[nt[3]] then redis.call('EXPIRE', KEYS[nt[3]], nt[4]) end
+if #searches > 0 then
+  call_chunked('HSET', SEARCH, searches, 2 * CHUNK)
+  call_chunked('HSET', SERVICES, services, 2 * CHUNK)
+  redis.call('EXPIRE', KEYS[SEARCH], ttl.group)
+  redis.call('EXPIRE', KEYS[SERVICES], ttl.group)
+end
 -- shard-level keys live as long as their newest group; expired groups leave the index
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - p.ttl_group)
-redis.call('EXPIRE', KEYS[1], p.ttl_group)
-redis.call('EXPIRE', KEYS[2], p.ttl_group)
+redis.call('ZREMRANGEBYSCORE', KEYS[INDEX], '-inf', now - ttl.group)
+redis.call('EXPIRE', KEYS[DUE], ttl.group)
+redis.call('EXPIRE', KEYS[INDEX], ttl.group)
 out[1] = dups
 return out

@@ -6,15 +6,16 @@ It plays both sides of the wire:
   standin.api_url)`` at it. Every call is checked against Slack's published Web API description
   (the methods the bot may use, extracted into ``slack_methods.json``), answered with realistic
   state (channels, threads, edits, views, reactions) and recorded;
-* Slack -> app requests, signed with the signing secret exactly as Slack signs them: slash
-  commands, ``block_actions`` payloads built from the stored message, and Events API envelopes;
+* Slack -> app requests, signed with the signing secret as Slack signs them (slack_sdk's
+  ``SignatureVerifier``): slash commands, ``block_actions`` payloads built from the stored
+  message, and Events API envelopes;
   plus the ``response_url`` endpoint (``/response/<id>``) that Bolt's ``respond()`` posts to;
 * a browsable sandbox at ``http://HOST:PORT/`` (``ui_url``; :mod:`triage_sandbox.ui`): channels and
   the bot's messages rendered as Slack would, whose buttons, selects and slash-command box make
   the stand-in send the app (``bot_url``) the same signed requests. ``SlackStandIn(...,
   port=3000, bot_url="http://127.0.0.1:8000/slack/events")`` serves it on a fixed port;
 * Socket Mode: ``apps.connections.open`` (app-level token ``app_token``) hands out a
-  ``ws://HOST:PORT/socket/<ticket>`` URL served by a minimal RFC 6455 endpoint on the same port.
+  ``ws://HOST:PORT/socket/<ticket>`` URL (a port of its own, served by ``websockets``).
   It greets with ``hello``; ``socket_slash_command``, ``socket_click_button`` and
   ``socket_event`` push envelopes as Slack does, and the app's acks are recorded
   (``socket_acks``, ``socket_ack(envelope_id)``).

@@ -1,18 +1,14 @@
 """The stand-in's HTTP server: ``/api/<method>`` (the Web API), ``/response/<id>``
-(response_url), ``/socket/<ticket>`` (the Socket Mode upgrade) and the browsable UI."""
+(response_url) and the browsable UI; Socket Mode has a port of its own (``socket_mode``)."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
-import secrets
 from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
 from triage_sandbox import ui
-from triage_sandbox.slack_standin.socket_mode import WS_GUID, WebSocket, handshake_problem
 
 if TYPE_CHECKING:
     from triage_sandbox.slack_standin.standin import SlackStandIn
@@ -32,39 +28,7 @@ class Handler(BaseHTTPRequestHandler):
         return
 
     def do_GET(self) -> None:
-        if self.path.startswith("/socket/"):
-            self._websocket()
-        else:
-            self._handle("GET")
-
-    def _websocket(self) -> None:
-        """The RFC 6455 opening handshake, then the connection belongs to the stand-in."""
-        standin = self.server.standin
-        ticket = self.path[len("/socket/") :].partition("?")[0]
-        key = self.headers.get("Sec-WebSocket-Key") or ""
-        problem = handshake_problem(
-            self.headers.get("Upgrade") or "",
-            self.headers.get("Connection") or "",
-            self.headers.get("Sec-WebSocket-Version") or "",
-            key,
-        )
-        if problem:
-            self._send(400, problem, "text/plain", {"Sec-WebSocket-Version": "13"})
-            return
-        if not standin.take_socket_ticket(ticket):
-            self._send(401, "invalid or expired ticket", "text/plain", {})
-            return
-        accept = base64.b64encode(hashlib.sha1((key + WS_GUID).encode()).digest()).decode()
-        self.close_connection = True
-        self.connection.sendall(
-            (
-                "HTTP/1.1 101 Switching Protocols\r\n"
-                "Upgrade: websocket\r\n"
-                "Connection: Upgrade\r\n"
-                f"Sec-WebSocket-Accept: {accept}\r\n\r\n"
-            ).encode()
-        )
-        standin.run_socket(WebSocket(f"WS{secrets.token_hex(4)}", self.connection, self.rfile))
+        self._handle("GET")
 
     def do_POST(self) -> None:
         self._handle("POST")

@@ -1,25 +1,26 @@
-"""Socket Mode: ``apps.connections.open`` hands out ``ws://HOST:PORT/socket/<ticket>``, served on
-the stand-in's port by a minimal RFC 6455 endpoint. It greets with ``hello``, pushes envelopes
-(slash commands, interactions, events) as Slack does, and records the app's acks and pongs."""
+"""Socket Mode: ``apps.connections.open`` hands out ``ws://HOST:PORT/socket/<ticket>`` (a port of
+its own, served by the ``websockets`` library). The endpoint greets with ``hello``, pushes
+envelopes (slash commands, interactions, events) as Slack does, and records the app's acks and
+its pongs to ``socket_ping``."""
 
 from __future__ import annotations
 
-import base64
-import contextlib
-import io
+import http
 import json
-import socket
-import struct
 import threading
 import time
 import uuid
 from typing import Any
 
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+from websockets.sync.server import Server, ServerConnection, serve
+
 from triage_sandbox.slack_standin.model import SOCKET_TICKET_TTL_SECONDS, SocketAck, SocketEnvelope
 from triage_sandbox.slack_standin.response_url import ResponseUrls
 from triage_sandbox.slack_standin.workspace import Workspace
 
-WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455, section 1.3
+MAX_MESSAGE = 16 * 1024 * 1024
 
 
 class SocketMode:
@@ -28,19 +29,97 @@ class SocketMode:
 
     workspace: Workspace
     app_id: str
+    _host: str
     _lock: threading.RLock
     _response_urls: ResponseUrls
 
     def _init_sockets(self) -> None:
-        self._sockets: dict[str, WebSocket] = {}
-        self._socket_threads: list[threading.Thread] = []
+        self._sockets: dict[str, ServerConnection] = {}
+        self._socket_server: Server | None = None
+        self._socket_thread: threading.Thread | None = None
         self._reset_socket_log()
 
     def _reset_socket_log(self) -> None:
         self._envelopes: dict[str, tuple[SocketEnvelope, float]] = {}
         self._socket_acks: list[SocketAck] = []
-        self._pongs: list[tuple[str, bytes]] = []
+        self._pings: list[tuple[str, bytes, threading.Event]] = []
 
+    # ------------------------------------------------------------------ serving
+    def _start_sockets(self) -> str:
+        """Listen for Socket Mode connections; returns the URL tickets are appended to."""
+        server = serve(
+            self._run_socket,
+            self._host,
+            0,
+            process_request=self._check_ticket,
+            max_size=MAX_MESSAGE,
+            ping_interval=None,  # the app's client pings; pings from here are socket_ping's
+            server_header="SlackStandIn/1.0",
+        )
+        self._socket_server = server
+        self._socket_thread = threading.Thread(
+            target=server.serve_forever, name="slack-standin-socket", daemon=True
+        )
+        self._socket_thread.start()
+        return f"ws://{self._host}:{server.socket.getsockname()[1]}/socket/"
+
+    def _stop_sockets(self) -> None:
+        """Close every connection with 1001 (going away) and stop listening."""
+        server, thread = self._socket_server, self._socket_thread
+        self._socket_server = self._socket_thread = None
+        if server is not None:
+            server.shutdown(code=1001, reason="going away")
+        if thread is not None:
+            thread.join(timeout=5)
+
+    def _check_ticket(self, conn: ServerConnection, request: Request) -> Response | None:
+        """Refuse a bad handshake as the library does, then a ticket that is unknown, expired
+        or used; the handshake is checked first so that a refused one keeps its ticket."""
+        response = conn.protocol.accept(request)
+        if response.status_code != http.HTTPStatus.SWITCHING_PROTOCOLS:
+            return response
+        ticket = request.path.partition("?")[0].removeprefix("/socket/")
+        with self._lock:
+            issued = self.workspace.socket_tickets.pop(ticket, None)
+            ok = (
+                self.workspace.socket_base is not None
+                and issued is not None
+                and time.monotonic() - issued < SOCKET_TICKET_TTL_SECONDS
+            )
+        if not ok:
+            return conn.respond(http.HTTPStatus.UNAUTHORIZED, "invalid or expired ticket\n")
+        return response
+
+    def _run_socket(self, conn: ServerConnection) -> None:
+        """One connection, on its own thread: ``hello``, then acks until it closes (the library
+        answers pings and the close handshake)."""
+        conn_id = f"WS{uuid.uuid4().hex[:8]}"
+        with self._lock:
+            self._sockets[conn_id] = conn
+            hello = {
+                "type": "hello",
+                "num_connections": len(self._sockets),
+                "debug_info": {
+                    "host": "applink-standin",
+                    "build_number": 1,
+                    "approximate_connection_time": 18060,
+                },
+                "connection_info": {"app_id": self.app_id},
+            }
+        try:
+            conn.send(json.dumps(hello))
+            for message in conn:
+                if isinstance(message, bytes):
+                    conn.close(1003, "binary frames are not accepted")
+                    break
+                self._on_socket_text(conn_id, message)
+        except ConnectionClosed:
+            pass
+        finally:
+            with self._lock:
+                self._sockets.pop(conn_id, None)
+
+    # ------------------------------------------------------------------ inspection and pushes
     @property
     def socket_connections(self) -> list[str]:
         """Ids of the open Socket Mode connections, oldest first."""
@@ -63,12 +142,6 @@ class SocketMode:
         """The app's first ack of ``envelope_id``; ``None`` while it has not acked."""
         with self._lock:
             return next((a for a in self._socket_acks if a.envelope_id == envelope_id), None)
-
-    @property
-    def socket_pongs(self) -> list[tuple[str, bytes]]:
-        """(connection, payload) of every pong the app sent."""
-        with self._lock:
-            return list(self._pongs)
 
     def socket_slash_command(
         self,
@@ -108,10 +181,6 @@ class SocketMode:
             raise ValueError("url_verification does not exist in Socket Mode")
         return self._send_envelope("events_api", payload, False, connection)
 
-    def socket_ping(self, payload: bytes = b"", *, connection: str | None = None) -> None:
-        """Send a ping frame; the app's pong shows in ``socket_pongs``."""
-        self._pick_socket(connection).send(WebSocket.PING, payload)
-
     def socket_disconnect(
         self, reason: str = "refresh_requested", *, connection: str | None = None
     ) -> None:
@@ -122,30 +191,39 @@ class SocketMode:
             "reason": reason,
             "debug_info": {"host": "applink-standin"},
         }
-        self._pick_socket(connection).send_text(json.dumps(message))
+        _, conn = self._pick_socket(connection)
+        conn.send(json.dumps(message))
 
-    def close_sockets(self, code: int = 1000, reason: str = "", timeout: float = 2.0) -> None:
-        """Close every Socket Mode connection: a close frame, then, if the client has not gone
-        within ``timeout`` seconds, the TCP connection."""
+    @property
+    def socket_pongs(self) -> list[tuple[str, bytes]]:
+        """(connection, payload) of every pong the app sent in answer to ``socket_ping``."""
         with self._lock:
-            sockets = list(self._sockets.values())
-        for ws in sockets:
-            ws.close(code, reason)
-        deadline = time.monotonic() + timeout
-        for ws in sockets:
-            if ws.thread is not None:
-                ws.thread.join(timeout=max(0.0, deadline - time.monotonic()))
-            ws.shutdown()
+            return [(conn_id, data) for conn_id, data, pong in self._pings if pong.is_set()]
 
-    def _pick_socket(self, connection: str | None) -> WebSocket:
+    def socket_ping(self, payload: bytes = b"", *, connection: str | None = None) -> None:
+        """Send a ping frame; the app's pong shows in ``socket_pongs``."""
+        conn_id, conn = self._pick_socket(connection)
+        pong = conn.ping(payload)
+        with self._lock:
+            self._pings.append((conn_id, payload, pong))
+
+    def close_sockets(self, code: int = 1000, reason: str = "") -> None:
+        """Close every Socket Mode connection (the close handshake, or the TCP connection when
+        the client does not answer in time)."""
+        with self._lock:
+            conns = list(self._sockets.values())
+        for conn in conns:
+            conn.close(code, reason)
+
+    def _pick_socket(self, connection: str | None) -> tuple[str, ServerConnection]:
         with self._lock:
             if connection is not None:
                 if connection not in self._sockets:
                     raise LookupError(f"no open Socket Mode connection {connection!r}")
-                return self._sockets[connection]
+                return connection, self._sockets[connection]
             if not self._sockets:
                 raise LookupError("no Socket Mode connection: the app has not connected")
-            return list(self._sockets.values())[-1]
+            return list(self._sockets.items())[-1]
 
     def _send_envelope(
         self,
@@ -154,7 +232,7 @@ class SocketMode:
         accepts_response_payload: bool,
         connection: str | None,
     ) -> str:
-        ws = self._pick_socket(connection)
+        conn_id, conn = self._pick_socket(connection)
         envelope_id = str(uuid.uuid4())
         message: dict[str, Any] = {
             "envelope_id": envelope_id,
@@ -166,73 +244,16 @@ class SocketMode:
             message.update(retry_attempt=0, retry_reason="")
         with self._lock:
             record = SocketEnvelope(
-                envelope_id, kind, payload, ws.id, accepts_response_payload, time.time()
+                envelope_id, kind, payload, conn_id, accepts_response_payload, time.time()
             )
             self._envelopes[envelope_id] = (record, time.monotonic())
-        if not ws.send_text(json.dumps(message)):
-            raise ConnectionError(f"Socket Mode connection {ws.id} is closed")
+        try:
+            conn.send(json.dumps(message))
+        except ConnectionClosed as e:
+            raise ConnectionError(f"Socket Mode connection {conn_id} is closed") from e
         return envelope_id
 
-    def take_socket_ticket(self, ticket: str) -> bool:
-        """Whether ``ticket`` (from ``apps.connections.open``) may connect; each is used once."""
-        with self._lock:
-            issued = self.workspace.socket_tickets.pop(ticket, None)
-            return (
-                self.workspace.socket_base is not None
-                and issued is not None
-                and time.monotonic() - issued < SOCKET_TICKET_TTL_SECONDS
-            )
-
-    def run_socket(self, ws: WebSocket) -> None:
-        """Serve one Socket Mode connection until it closes (on the server's handler thread):
-        ``hello``, then answer pings, record pongs and acks, and answer a close."""
-        ws.thread = threading.current_thread()
-        with self._lock:
-            self._sockets[ws.id] = ws
-            self._socket_threads = [t for t in self._socket_threads if t.is_alive()]
-            self._socket_threads.append(ws.thread)
-            hello = {
-                "type": "hello",
-                "num_connections": len(self._sockets),
-                "debug_info": {
-                    "host": "applink-standin",
-                    "build_number": 1,
-                    "approximate_connection_time": 18060,
-                },
-                "connection_info": {"app_id": self.app_id},
-            }
-        try:
-            ws.send_text(json.dumps(hello))
-            while True:
-                message = ws.receive()
-                if message is None:
-                    break
-                opcode, data = message
-                if opcode == WebSocket.PING:
-                    ws.send(WebSocket.PONG, data)
-                elif opcode == WebSocket.PONG:
-                    with self._lock:
-                        self._pongs.append((ws.id, data))
-                elif opcode == WebSocket.CLOSE:
-                    code = struct.unpack("!H", data[:2])[0] if len(data) >= 2 else 1000
-                    ws.close(code)  # echo it, unless this was the answer to ours
-                    break
-                elif opcode == WebSocket.TEXT:
-                    try:
-                        text = data.decode("utf-8")
-                    except UnicodeDecodeError as e:
-                        raise ProtocolError(1007, "invalid UTF-8") from e
-                    self._on_socket_text(ws, text)
-                else:
-                    raise ProtocolError(1003, "binary frames are not accepted")
-        except ProtocolError as e:
-            ws.close(e.code, e.reason)
-        finally:
-            ws.shutdown()
-            with self._lock:
-                self._sockets.pop(ws.id, None)
-
-    def _on_socket_text(self, ws: WebSocket, text: str) -> None:
+    def _on_socket_text(self, conn_id: str, text: str) -> None:
         try:
             message = json.loads(text)
         except ValueError:
@@ -251,7 +272,7 @@ class SocketMode:
                     envelope.type if envelope else "",
                     payload if isinstance(payload, dict) else None,
                     seconds,
-                    ws.id,
+                    conn_id,
                 )
             )
             first = sum(a.envelope_id == envelope_id for a in self._socket_acks) == 1
@@ -267,140 +288,3 @@ class SocketMode:
                 self._response_urls.record_ack(
                     envelope.payload["response_url"], json.dumps(payload)
                 )
-
-
-def handshake_problem(upgrade: str, connection: str, version: str, key: str) -> str | None:
-    """Why an opening handshake is refused (RFC 6455, 4.2.1), or ``None``."""
-    if upgrade.strip().lower() != "websocket":
-        return "Upgrade: websocket expected"
-    if "upgrade" not in [t.strip().lower() for t in connection.split(",")]:
-        return "Connection: Upgrade expected"
-    if version.strip() != "13":
-        return "Sec-WebSocket-Version: 13 expected"
-    try:
-        if len(base64.b64decode(key, validate=True)) != 16:
-            return "Sec-WebSocket-Key must be 16 random bytes, base64-encoded"
-    except ValueError:
-        return "Sec-WebSocket-Key is not base64"
-    return None
-
-
-class ProtocolError(Exception):
-    def __init__(self, code: int, reason: str) -> None:
-        super().__init__(reason)
-        self.code = code
-        self.reason = reason
-
-
-class WebSocket:
-    """The server end of one websocket: unmasked frames out, masked frames in (RFC 6455, 5)."""
-
-    CONTINUATION, TEXT, BINARY, CLOSE, PING, PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
-    MAX_MESSAGE = 16 * 1024 * 1024
-
-    def __init__(self, conn_id: str, sock: socket.socket, rfile: io.BufferedIOBase) -> None:
-        self.id = conn_id
-        self._sock = sock
-        self._rfile = rfile
-        self._send_lock = threading.Lock()
-        self._fragments: list[bytes] = []
-        self._first_opcode: int | None = None
-        self.close_sent = False
-        self.thread: threading.Thread | None = None
-
-    # sending ---------------------------------------------------------------
-    def send(self, opcode: int, data: bytes) -> bool:
-        """Send one frame; False when the connection is closing or gone."""
-        n = len(data)
-        if n < 126:
-            header = struct.pack("!BB", 0x80 | opcode, n)
-        elif n < 1 << 16:
-            header = struct.pack("!BBH", 0x80 | opcode, 126, n)
-        else:
-            header = struct.pack("!BBQ", 0x80 | opcode, 127, n)
-        with self._send_lock:
-            if self.close_sent:
-                return False
-            try:
-                self._sock.sendall(header + data)
-            except OSError:
-                return False
-            if opcode == self.CLOSE:
-                self.close_sent = True
-        return True
-
-    def send_text(self, text: str) -> bool:
-        return self.send(self.TEXT, text.encode("utf-8"))
-
-    def close(self, code: int = 1000, reason: str = "") -> None:
-        """Send a close frame (once); the reader ends when the client answers or goes."""
-        self.send(self.CLOSE, struct.pack("!H", code) + reason.encode("utf-8")[:123])
-
-    def shutdown(self) -> None:
-        with contextlib.suppress(OSError):
-            self._sock.shutdown(socket.SHUT_RDWR)
-
-    # receiving -------------------------------------------------------------
-    def _read(self, n: int) -> bytes | None:
-        try:
-            data = self._rfile.read(n)
-        except (OSError, ValueError):
-            return None
-        return data if len(data) == n else None
-
-    def _frame(self) -> tuple[bool, int, bytes] | None:
-        head = self._read(2)
-        if head is None:
-            return None
-        b1, b2 = head
-        fin, opcode, length = bool(b1 & 0x80), b1 & 0x0F, b2 & 0x7F
-        if b1 & 0x70:
-            raise ProtocolError(1002, "reserved bits set without an extension")
-        if not b2 & 0x80:
-            raise ProtocolError(1002, "client frames must be masked")
-        if length >= 126:
-            ext = self._read(2 if length == 126 else 8)
-            if ext is None:
-                return None
-            length = struct.unpack("!H" if length == 126 else "!Q", ext)[0]
-        if opcode >= 0x8 and (length > 125 or not fin):
-            raise ProtocolError(1002, "control frames are at most 125 bytes, unfragmented")
-        if length > self.MAX_MESSAGE:
-            raise ProtocolError(1009, "message too big")
-        mask = self._read(4)
-        data = self._read(length) if length else b""
-        if mask is None or data is None:
-            return None
-        if length:
-            key = (mask * (length // 4 + 1))[:length]
-            data = (int.from_bytes(data, "big") ^ int.from_bytes(key, "big")).to_bytes(
-                length, "big"
-            )
-        return fin, opcode, data
-
-    def receive(self) -> tuple[int, bytes] | None:
-        """The next whole message or control frame (control frames may arrive between the
-        fragments of a message); ``None`` when the connection is gone."""
-        while True:
-            frame = self._frame()
-            if frame is None:
-                return None
-            fin, opcode, data = frame
-            if opcode in (self.CLOSE, self.PING, self.PONG):
-                return opcode, data
-            if opcode == self.CONTINUATION:
-                if self._first_opcode is None:
-                    raise ProtocolError(1002, "continuation frame without a message")
-            elif opcode in (self.TEXT, self.BINARY):
-                if self._first_opcode is not None:
-                    raise ProtocolError(1002, "new message inside a fragmented one")
-                self._first_opcode = opcode
-            else:
-                raise ProtocolError(1002, f"unknown opcode {opcode:#x}")
-            self._fragments.append(data)
-            if sum(len(f) for f in self._fragments) > self.MAX_MESSAGE:
-                raise ProtocolError(1009, "message too big")
-            if fin:
-                first, message = self._first_opcode, b"".join(self._fragments)
-                self._first_opcode, self._fragments = None, []
-                return first, message

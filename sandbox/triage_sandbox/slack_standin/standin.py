@@ -113,7 +113,7 @@ class SlackStandIn(AppRequests, SocketMode):
             server = Server((self._host, self._port), Handler)
             server.standin = self
             self._server = server
-            self.workspace.socket_base = f"ws://{self._host}:{server.server_port}/socket/"
+            self.workspace.socket_base = self._start_sockets()
             self._thread = threading.Thread(
                 target=server.serve_forever,
                 kwargs={"poll_interval": 0.05},
@@ -128,13 +128,9 @@ class SlackStandIn(AppRequests, SocketMode):
         serving."""
         with self._lock:
             self.workspace.socket_base = None  # an auto-reconnecting client must not come back
-        self.close_sockets(1001, "going away")
-        with self._lock:
             server, thread = self._server, self._thread
             self._server = self._thread = None
-            workers, self._socket_threads = self._socket_threads, []
-        for worker in workers:
-            worker.join(timeout=5)
+        self._stop_sockets()
         if server is not None:
             server.shutdown()
             server.server_close()

@@ -50,3 +50,13 @@ def usergroups_list(ws: Workspace, args: dict[str, Any], warnings: list[str]) ->
             item["user_count"] = len(g.users)
         groups.append(item)
     return {"usergroups": groups}
+
+
+@web_api("usergroups.users.list")
+def usergroups_users_list(
+    ws: Workspace, args: dict[str, Any], warnings: list[str]
+) -> dict[str, Any]:
+    g = ws.usergroups.get(str(args.get("usergroup", "")))
+    if g is None:
+        raise SlackError("no_such_subteam")
+    return {"users": list(g.users)}
