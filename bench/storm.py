@@ -27,7 +27,7 @@ import redis
 from triage_sandbox.slack_standin import SlackStandIn
 
 from bot.ingest.pull import Pipeline
-from bot.metrics import METRICS
+from bot.metrics import Metrics
 from bot.models import Destination
 from bot.notify.notifier import Notifier
 from bot.notify.sender import Sender, make_client
@@ -95,15 +95,14 @@ def run(errors: int, groups: int, seconds: float, step: float, redis_url: str) -
     client = redis.Redis.from_url(redis_url)
     prefix = f"bench{uuid.uuid4().hex[:8]}"
     clock = SimClock(T0)
-    before_429 = sum(
-        METRICS.slack_calls.value(method=m, result="ratelimited")
-        for m in ("chat.postMessage", "chat.update")
-    )
+    metrics = Metrics()
     try:
         with SlackStandIn("bench-signing-secret", "xoxb-bench", channel_rate_limit=True) as slack:
             store = RedisStore(client, prefix)
             pipeline = Pipeline(store, clock=clock)
-            sender = Sender(make_client("xoxb-bench", slack.api_url), sleep=clock.sleep)
+            sender = Sender(
+                make_client("xoxb-bench", slack.api_url), sleep=clock.sleep, metrics=metrics
+            )
             notifier = Notifier(
                 store,
                 sender,
@@ -141,12 +140,9 @@ def run(errors: int, groups: int, seconds: float, step: float, redis_url: str) -
             }
             shown = json.dumps(slack.messages(CHANNEL))
             missing = [g for g in gids if f"`{g}`" not in shown]
-            unhandled = (
-                sum(
-                    METRICS.slack_calls.value(method=m, result="ratelimited")
-                    for m in ("chat.postMessage", "chat.update")
-                )
-                - before_429
+            unhandled = sum(
+                metrics.value("triage_slack_calls_total", method=m, result="ratelimited")
+                for m in ("chat.postMessage", "chat.update")
             )
             simulated = seconds + 65.0
             print(

@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +28,7 @@ from bot.ingest.pull import Pipeline, Puller
 from bot.ingest.push import CertCache, PushVerifier, handle_push
 from bot.lifecycle import Lifecycle
 from bot.logs import silence_body_loggers
-from bot.metrics import METRICS
+from bot.metrics import CONTENT_TYPE, Metrics
 from bot.models import Destination, ErrorEvent, Timings
 from bot.notify.notifier import Notifier
 from bot.notify.pacing import ChannelPacer
@@ -64,6 +64,7 @@ class Runtime:
     router: Router | None = None
     push: PushVerifier | None = None
     er_sync: ErrorReportingSync | None = None
+    metrics: Metrics = field(default_factory=Metrics)  # this runtime's /metrics
 
 
 def env_timings(settings: Settings) -> Timings:
@@ -113,8 +114,10 @@ def build(
     clock: Callable[[], float] = time.time,
     with_puller: bool = True,
     pull_timeout: float = 10.0,
+    metrics: Metrics | None = None,
 ) -> Runtime:
     silence_body_loggers()
+    metrics = metrics if metrics is not None else Metrics()
     client = make_redis(settings)
     retention = Retention(
         group_s=settings.retention_group_days * 86400,
@@ -135,7 +138,7 @@ def build(
         persist=lambda gid, decision: store.set_fields(gid, decision.payload()),
     )
     web = make_client(settings.slack_bot_token, settings.slack_api_url)
-    sender = Sender(web, pace=ChannelPacer(store, clock))
+    sender = Sender(web, pace=ChannelPacer(store, clock), metrics=metrics)
     oncall = OnCall(
         OverrideStore(client, Keys(settings.redis_prefix)),
         lambda: holder.current if holder else None,
@@ -213,6 +216,7 @@ def build(
         config=lambda: live.snapshot,
         router=router,
         lifecycle=group_lifecycle if holder is not None else None,
+        metrics=metrics,
     )
     puller = None
     if with_puller and settings.pubsub_subscription:
@@ -232,7 +236,18 @@ def build(
             CertCache(settings.push_certs_url),
         )
     return Runtime(
-        settings, app, store, notifier, puller, deps, pipeline, holder, router, push, er_sync
+        settings,
+        app,
+        store,
+        notifier,
+        puller,
+        deps,
+        pipeline,
+        holder,
+        router,
+        push,
+        er_sync,
+        metrics,
     )
 
 
@@ -293,8 +308,8 @@ def wsgi_app(rt: Runtime) -> Callable[[dict[str, Any], Callable[..., Any]], Iter
             )
             return [reason.encode()]
         if path == "/metrics":
-            start_response("200 OK", [("Content-Type", "text/plain; version=0.0.4")])
-            return [METRICS.render().encode()]
+            start_response("200 OK", [("Content-Type", CONTENT_TYPE)])
+            return [rt.metrics.render()]
         return slack(environ, start_response)
 
     return application

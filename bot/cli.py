@@ -22,6 +22,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "bot.fingerprint.cli:cmd_explain",
         "show what was hashed for each LogEntry and why",
     ),
+    "correlate": (
+        "bot.incident.cli:cmd_correlate",
+        "print the incident candidates in LogEntry lines, with the evidence they share",
+    ),
     "check-config": ("bot.routing.config.cli:cmd_check_config", "validate a routing config file"),
     "demo": (
         "triage_sandbox.demo:cmd_demo",

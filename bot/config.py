@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import re
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-_SUBSCRIPTION = re.compile(
-    r"^projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/subscriptions/[A-Za-z][\w.~+%-]{2,254}$"
-)
-_CHANNEL = re.compile(r"^(?:[CGD][A-Z0-9]{2,}|#[a-z0-9][a-z0-9._-]{0,79})$")
+from bot import slack_ids
+
+# Google's resource names: a project id is 6-30 of [a-z0-9-], starting with a letter and not
+# ending with "-", optionally scoped by a domain (`example.com:my-project`); a subscription id
+# is 3-255 of [A-Za-z0-9-_.~+%], starting with a letter.
+_PROJECT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
+_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*(?:\.[a-z0-9][a-z0-9-]*)+$")
+_SUBSCRIPTION_ID = re.compile(r"^[A-Za-z][\w.~+%-]{2,254}$")
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class Settings(BaseSettings):
@@ -95,16 +101,50 @@ class Settings(BaseSettings):
     @field_validator("pubsub_subscription")
     @classmethod
     def _subscription(cls, v: str | None) -> str | None:
-        if v is not None and not _SUBSCRIPTION.match(v):
+        if v is None:
+            return v
+        parts = v.split("/")
+        if len(parts) != 4 or parts[0] != "projects" or parts[2] != "subscriptions":
             raise ValueError(
                 "must be a full path: projects/PROJECT_ID/subscriptions/SUBSCRIPTION_ID"
             )
+        _check_project(parts[1])
+        sub = parts[3]
+        if not 3 <= len(sub) <= 255:
+            raise ValueError(
+                f"subscription id {sub[:60]!r} is too short (3 to 255 characters)"
+                if len(sub) < 3
+                else "subscription id is over 255 characters"
+            )
+        if not _SUBSCRIPTION_ID.match(sub) or sub.startswith("goog"):
+            raise ValueError(
+                f"subscription id {sub[:60]!r} must start with a letter and hold only letters, "
+                "digits and - _ . ~ + % (and not start with goog)"
+            )
+        return v
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, v: str) -> str:
+        if v.upper() not in _LOG_LEVELS:
+            raise ValueError(f"{v[:30]!r} is not a level: use " + ", ".join(_LOG_LEVELS))
+        return v.upper()
+
+    @field_validator("tz")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"{v[:60]!r} is not an IANA time zone: use e.g. UTC, Asia/Tokyo, Europe/Paris"
+            ) from None
         return v
 
     @field_validator("default_channel")
     @classmethod
     def _channel(cls, v: str) -> str:
-        if not _CHANNEL.match(v):
+        if not (slack_ids.is_channel(v, dm=True) or slack_ids.is_channel_name(v)):
             raise ValueError("must be a channel id (C0123ABCD) or #name")
         return v
 
@@ -121,6 +161,24 @@ class Settings(BaseSettings):
         if v not in ("en", "ja"):
             raise ValueError("must be en or ja")
         return v
+
+
+def _check_project(project: str) -> None:
+    domain, _, pid = project.rpartition(":")
+    if domain and not _DOMAIN.match(domain):
+        raise ValueError(f"{domain[:60]!r} is not a domain (as in example.com:my-project)")
+    if _PROJECT_ID.match(pid):
+        return
+    if not 6 <= len(pid) <= 30:
+        raise ValueError(
+            f"project id {pid[:60]!r} is too "
+            + ("short" if len(pid) < 6 else "long")
+            + " (6 to 30 characters): use the project ID (gcloud projects list), not its name"
+        )
+    raise ValueError(
+        f"project id {pid[:60]!r} may hold only lowercase letters, digits and -, starting with "
+        "a letter: use the project ID (gcloud projects list), not its name"
+    )
 
 
 class SettingsError(Exception):

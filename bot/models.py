@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from bot import slack_ids
+
 
 @dataclass(slots=True)
 class HttpInfo:
@@ -155,7 +157,7 @@ class Destination:
         bare @handle stays text (Slack pings a user group only by its <!subteam^ID>)."""
         out = []
         for h in self.oncall:
-            out.append(f"<@{h}>" if h[:1] in ("U", "W") and h[1:].isalnum() else h)
+            out.append(f"<@{h}>" if slack_ids.is_user(h) else h)
         return " ".join(out)
 
     def to_dict(self) -> dict[str, object]:

@@ -12,15 +12,17 @@ import logging
 import re
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import redis
 from google.api_core import exceptions as gexc
 from google.cloud import pubsub_v1
 
 from bot.fingerprint import fingerprint
 from bot.ingest.logentry import parse_entry
-from bot.metrics import METRICS
+from bot.metrics import Metrics
 from bot.models import ErrorEvent, Fingerprint, Rejected, Timings
 from bot.routing.reload import Snapshot
 from bot.routing.router import Router
@@ -68,8 +70,10 @@ class Pipeline:
         config: Callable[[], Snapshot] | None = None,
         router: Router | None = None,
         lifecycle: Callable[[ErrorEvent], GroupLifecycle] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = store
+        self.metrics = metrics if metrics is not None else Metrics()
         self.lifecycle = lifecycle  # auto_resolve_after / ack_timeout of a group (its routes)
         self.fingerprinter = fingerprinter
         self.clock = clock
@@ -115,11 +119,12 @@ class Pipeline:
             routes=routes,
             lifecycle=self.lifecycle,
         )
-        METRICS.entries_in.inc(len(payloads))
-        METRICS.duplicates.inc(result.duplicates)
-        METRICS.dead_lettered.inc(result.dead_lettered)
-        METRICS.groups_new.inc(sum(1 for d in result.deltas if d.new))
-        METRICS.groups_regressed.inc(sum(1 for d in result.deltas if d.regressed))
+        m = self.metrics
+        m.entries_in.inc(len(payloads))
+        m.duplicates.inc(result.duplicates)
+        m.dead_lettered.inc(result.dead_lettered)
+        m.groups_new.inc(sum(1 for d in result.deltas if d.new))
+        m.groups_regressed.inc(sum(1 for d in result.deltas if d.regressed))
         if self.on_result is not None:
             try:
                 self.on_result(result)
@@ -155,6 +160,10 @@ class Puller:
         self._stop = threading.Event()
         self._workers: list[threading.Thread] = []
         self.healthy = threading.Event()
+        self.failures = 0  # failed batches since start (each nacked, then retried)
+        self.delays: deque[float] = deque(maxlen=32)  # the latest retry delays, for tests
+        self._failing_since: float | None = None
+        self._said_at = 0.0
 
     def start(self) -> None:
         for i in range(self.threads):
@@ -169,16 +178,51 @@ class Puller:
             t.join(self.pull_timeout + self.ack_extension_s)
 
     def _run(self) -> None:
-        backoff = 0.5
+        backoff = RETRY_FIRST_S
         while not self._stop.is_set():
             try:
                 self.pull_once()
-                backoff = 0.5
-            except Exception:  # edge of the ingest loop: log, back off, go on
+                backoff = RETRY_FIRST_S
+                self._recovered()
+            except Exception as exc:  # edge of the ingest loop: log, back off, go on
                 self.healthy.clear()
-                log.exception("ingest batch failed; not acked, it will be redelivered")
+                self._failed(exc, backoff)
+                self.delays.append(backoff)
                 self._stop.wait(backoff)
-                backoff = min(backoff * 2, 30.0)
+                backoff = min(backoff * 2, RETRY_MAX_S)
+
+    def _failed(self, exc: Exception, delay: float) -> None:
+        """One line when a failure streak starts and one a minute while it lasts: a wrong
+        REDIS_URL must not write two tracebacks a second. An unexpected error (a bug, not an
+        outage) keeps its traceback."""
+        now = time.monotonic()
+        self.failures += 1
+        first = self._failing_since is None
+        if first:
+            self._failing_since = now
+        if isinstance(exc, redis.RedisError | gexc.GoogleAPICallError | OSError):
+            if first or now - self._said_at >= 60:
+                self._said_at = now
+                where = (
+                    "Redis (check REDIS_URL)" if isinstance(exc, redis.RedisError) else "Pub/Sub"
+                )
+                log.warning(
+                    "ingest: %s failed: %s: %s; batch nacked, retrying every %.0f s at most%s",
+                    where,
+                    type(exc).__name__,
+                    str(exc)[:200],
+                    RETRY_MAX_S,
+                    "" if first else f" (failing for {now - self._failing_since:.0f} s)",
+                )
+            else:
+                log.debug("ingest batch failed again: %s", type(exc).__name__)
+        else:
+            log.exception("ingest batch failed; nacked, it will be redelivered")
+
+    def _recovered(self) -> None:
+        if self._failing_since is not None:
+            log.info("ingest: recovered after %.1f s", time.monotonic() - self._failing_since)
+            self._failing_since = None
 
     def pull_once(self) -> int:
         """Pull one batch and handle it; returns how many messages were acked."""
@@ -198,20 +242,44 @@ class Puller:
             return 0
         ack_ids = [m.ack_id for m in msgs]
         started = time.perf_counter()
-        with _Lease(self.subscriber, self.subscription, ack_ids, self.ack_extension_s):
-            result = self.pipeline.process([m.message.data for m in msgs])
+        try:
+            with _Lease(self.subscriber, self.subscription, ack_ids, self.ack_extension_s):
+                result = self.pipeline.process([m.message.data for m in msgs])
+        except Exception:
+            self._nack(ack_ids)
+            raise
         # Committed in Redis: now, and only now, ack.
         for i in range(0, len(ack_ids), 2000):
             self.subscriber.acknowledge(
                 request={"subscription": self.subscription, "ack_ids": ack_ids[i : i + 2000]}
             )
-        METRICS.batch_seconds.observe(time.perf_counter() - started)
+        self.pipeline.metrics.batch_seconds.observe(time.perf_counter() - started)
         if self.on_batch is not None:
             self.on_batch(result)
         return len(ack_ids)
 
+    def _nack(self, ack_ids: list[str]) -> None:
+        """Not recorded: hand the batch back at once (deadline 0) rather than let it wait out
+        its ack deadline (60 s by default), so ingest resumes within RETRY_MAX_S of recovery.
+        The failing puller itself backs off; Pub/Sub's own retry policy paces redelivery."""
+        try:
+            for i in range(0, len(ack_ids), 2000):
+                self.subscriber.modify_ack_deadline(
+                    request={
+                        "subscription": self.subscription,
+                        "ack_ids": ack_ids[i : i + 2000],
+                        "ack_deadline_seconds": 0,
+                    }
+                )
+        except gexc.GoogleAPICallError as exc:  # the deadline then expires by itself
+            log.warning("could not nack a failed batch (%s)", type(exc).__name__)
+
 
 FIRST_EXTENSION_S = 5.0
+# Retry delays of a failing puller: 0.5 s doubling to 5 s, so that after a Redis outage ingest
+# resumes within about 5 s (the README promises recovery in under 10 s).
+RETRY_FIRST_S = 0.5
+RETRY_MAX_S = 5.0
 
 
 class _Lease:

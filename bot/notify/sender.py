@@ -22,7 +22,7 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
-from bot.metrics import METRICS
+from bot.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -90,8 +90,10 @@ class Sender:
         client: WebClient,
         pace: Callable[[str], float] | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        metrics: Metrics | None = None,
     ) -> None:
         self.client = client
+        self.metrics = metrics if metrics is not None else Metrics()
         self.pace = pace  # channel -> seconds to wait before the next post (token bucket)
         self.sleep = sleep
 
@@ -102,7 +104,7 @@ class Sender:
             else:
                 resp = self.client.api_call(method, json=kwargs)
         except (URLError, OSError) as exc:  # connection errors/timeouts left after the retries
-            METRICS.slack_calls.inc(method=method, result="connection_error")
+            self.metrics.slack_calls.labels(method, "connection_error").inc()
             raise SlackError(method, f"connection_error: {type(exc).__name__}") from None
         except SlackApiError as exc:
             data = exc.response.data if exc.response is not None else None
@@ -110,7 +112,7 @@ class Sender:
                 error = str(data.get("error", "unknown_error"))
             else:  # a 5xx page left after the retries
                 error = f"http_{exc.response.status_code if exc.response is not None else 0}"
-            METRICS.slack_calls.inc(method=method, result=error)
+            self.metrics.slack_calls.labels(method, error).inc()
             if error in CHANNEL_UNAVAILABLE:
                 raise ChannelUnavailable(method, error) from None
             if error in ("message_not_found", "cant_update_message"):
@@ -118,7 +120,7 @@ class Sender:
             if error == "ratelimited":
                 raise RateLimited(method, error) from None
             raise SlackError(method, error) from None
-        METRICS.slack_calls.inc(method=method, result="ok")
+        self.metrics.slack_calls.labels(method, "ok").inc()
         return dict(resp.data) if isinstance(resp.data, dict) else {}
 
     def _paced(self, channel: str) -> None:

@@ -12,6 +12,7 @@ import os
 import random
 import signal
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -28,7 +29,7 @@ from triage_sandbox.pubsub_emulator import PubSubEmulator, emulator_available
 from triage_sandbox.pubsub_standin import PubSubStandIn
 from triage_sandbox.redis_server import RedisStartError, ensure_redis
 from triage_sandbox.slack_standin import SlackStandIn
-from triage_sandbox.traffic import BUGS, STORM_BUGS, entry
+from triage_sandbox.traffic import BUGS, MONOREPO_BUGS, STORM_BUGS, entry
 
 PROJECT = "triage-demo"
 SECRET = "demo-signing-secret-not-a-real-one"
@@ -117,6 +118,52 @@ def _count(blocks: Any) -> str:
     return "?"
 
 
+# The demo's routing config: everything to #alerts as before, except the monorepo service
+# "mono", whose errors go to the team owning the code that threw them (`owner: code`), and a
+# payments rotation that hands over HANDOFF_AFTER_S after start (`/triage oncall` shows it).
+DEMO_CHANNELS = {"C0PAYMT": "payments-alerts", "C0SEARCH": "search-alerts"}
+DEMO_USERS = {"U1": "alice", "U2": "bob", "U0KENJI": "kenji", "U0MARIE": "marie"}
+
+
+HANDOFF_AFTER_S = 50.0  # the payments rotation hands over this long after the demo starts
+
+
+def demo_config(now: float) -> str:
+    handoff = time.gmtime(now + HANDOFF_AFTER_S)
+    return f"""\
+defaults: {{update_interval: 5s, escalate_after: 2m, repeat_interval: 5m}}
+teams:
+  - {{name: platform, channel: C0ALERTS}}
+  - name: payments
+    channel: C0PAYMT
+    oncall: "@payments-oncall"
+    rotation:
+      members: [U0KENJI, U0MARIE]
+      handoff: "{time.strftime("%H:%M:%S", handoff)}"
+      length: 1d
+      start: {time.strftime("%Y-%m-%d", handoff)}
+  - {{name: search, channel: C0SEARCH}}
+owners:
+  rules:
+    - {{path: /services/payments/, team: payments}}
+    - {{path: /services/search/, team: search}}
+routes:
+  - {{match: {{service: mono}}, team: platform, owner: code}}
+default_route: {{team: platform}}
+"""
+
+
+def _oncall(slack: SlackStandIn, bot_url: str) -> None:
+    """Type `/triage oncall payments` in #alerts and print the answer."""
+    before = len(slack.responses)
+    slack.send_slash_command(bot_url, "/triage", "oncall payments", "U1", "C0ALERTS")
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and len(slack.responses) == before:
+        time.sleep(0.1)
+    for r in slack.responses[before:]:
+        print("  /triage oncall payments →", str(r.payload.get("text", "")).replace("\n", " | "))
+
+
 def _publish(publisher: pubsub_v1.PublisherClient, topic: str, entries: list[bytes]) -> None:
     for f in [publisher.publish(topic, data) for data in entries]:
         f.result(timeout=30)
@@ -128,13 +175,17 @@ def _traffic(
     n: int,
     stop: threading.Event,
     resolve_one: Callable[[], str | None],
+    oncall: Callable[[], None] = lambda: None,
+    handoff_at: float = 0.0,
 ) -> None:
     """What a bad morning looks like, in a minute:
     1. a storm over the usual bugs (alerts appear, counts update);
     2. an upstream outage making 15 batch steps fail at once (more than the digest threshold:
        one digest instead of 15 posts);
     3. a quiet period; bob resolves one alert (and you can ack, resolve, snooze in the sandbox);
-    4. recurrences: the resolved one comes back as a regression."""
+    4. recurrences: the resolved one comes back as a regression;
+    5. the monorepo: two modules of one service, owned by two teams, alert in two channels;
+       `/triage oncall` before and after the payments rotation hands over."""
     rng = random.Random(42)
     weights = [1.0 / (i + 1) for i in range(len(BUGS))]
 
@@ -161,12 +212,26 @@ def _traffic(
             ),
         ),
         ("quiet 15 s: acknowledge, resolve or snooze alerts in the sandbox", lambda: stop.wait(15)),
+        (
+            "monorepo: payments' and search's modules of service mono fail (code owners)",
+            lambda: _publish(
+                publisher,
+                topic,
+                [json.dumps(entry(b, rng, time.time())).encode() for b in MONOREPO_BUGS],
+            ),
+        ),
+        ("who is on call for payments", oncall),
         ("bob resolves the top alert", lambda: print(f"  (resolved {resolve_one()})")),
         ("pause 5 s", lambda: stop.wait(5)),
         (
             f"recurrences: {n // 5} entries (the resolved alert regresses)",
             lambda: _publish(publisher, topic, storm(n // 5)),
         ),
+        (
+            "wait for the payments rotation's handoff",
+            lambda: stop.wait(max(0.0, handoff_at + 2 - time.time())),
+        ),
+        ("who is on call for payments now", oncall),
     ]
     for label, step in steps:
         if stop.is_set():
@@ -181,7 +246,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     with ExitStack() as stack:
         url = stack.enter_context(redis_here(redis_url))
         host = stack.enter_context(pubsub_endpoint(args.standin))
-        slack = stack.enter_context(SlackStandIn(SECRET, TOKEN, port=args.ui_port))
+        slack = stack.enter_context(
+            SlackStandIn(SECRET, TOKEN, port=args.ui_port, users=DEMO_USERS)
+        )
+        for cid, name in DEMO_CHANNELS.items():
+            slack.add_channel(cid, name)
+        workdir = stack.enter_context(tempfile.TemporaryDirectory(prefix="triage-demo-"))
+        config_path = os.path.join(workdir, "triage.yml")
+        with open(config_path, "w", encoding="utf-8") as f:
+            started = time.time()
+            f.write(demo_config(started))
         print(f"· Slack stand-in on {slack.base_url} (open it in a browser)")
         publisher = _publisher(host)
         topic = publisher.create_topic(name=f"projects/{PROJECT}/topics/error-logs").name
@@ -199,6 +273,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             pubsub_emulator_host=host,
             default_channel="C0ALERTS",
             update_interval_s=5.0,
+            triage_config=config_path,
         )
         make_subscriber(settings).create_subscription(
             name=sub, topic=topic, ack_deadline_seconds=60
@@ -224,8 +299,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
             rt.deps.lifecycle.act(rows[0].group.id, "resolve", "U2")
             return rows[0].group.title
 
+        bot_url = f"http://127.0.0.1:{port}/slack/events"
         threading.Thread(
-            target=_traffic, args=(publisher, topic, args.entries, stop, resolve_top), daemon=True
+            target=_traffic,
+            args=(
+                publisher,
+                topic,
+                args.entries,
+                stop,
+                resolve_top,
+                lambda: _oncall(slack, bot_url),
+            ),
+            kwargs={"handoff_at": started + HANDOFF_AFTER_S},
+            daemon=True,
         ).start()
         stop.wait(args.duration or None)
         stop.set()

@@ -248,6 +248,30 @@ BUGS: tuple[Bug, ...] = (
     Bug("job-timeout", _job),
 )
 
+
+def _monorepo(module: str, exc: str) -> Callable[[random.Random], dict[str, Any]]:
+    """One service ("mono") holding the code of several teams: the code owners decide."""
+
+    def make(rng: random.Random) -> dict[str, Any]:
+        text = (
+            "Traceback (most recent call last):\n"
+            '  File "/usr/local/lib/python3.12/site-packages/flask/app.py", line 880, in wsgi\n'
+            "    return self.handle(req)\n"
+            f'  File "/app/services/{module}/api.py", line {rng.choice([52, 57])}, in handle\n'
+            "    return run(req)\n"
+            f"{exc}\n"
+        )
+        return {"resource": _run("mono", rng), "textPayload": text}
+
+    return make
+
+
+# Code of two teams in one service (the demo's `owners:` sends each to its team's channel).
+MONOREPO_BUGS: tuple[Bug, ...] = (
+    Bug("mono-payments", _monorepo("payments", "KeyError: 'iban'")),
+    Bug("mono-search", _monorepo("search", "ValueError: cursor is past the last page")),
+)
+
 # A burst of many distinct groups at once (more than the digest threshold).
 STORM_BUGS: tuple[Bug, ...] = tuple(Bug(f"batch-{s}", _batch_step(s)) for s in _BATCH_STEPS)
 

@@ -85,6 +85,10 @@ def build_state(snapshot: Mapping[str, Any], now: float | None = None) -> dict[s
                 "is_private": ch.is_private,
                 "is_member": ch.is_member,
                 "is_archived": ch.is_archived,
+                "topic": ch.topic,
+                "purpose": ch.purpose,
+                "members": [users.get(u, u) for u in ch.members],
+                "pins": list(ch.pins),
                 "messages": [r.message(m) for m in snapshot["messages"].get(cid, [])],
                 "ephemerals": [
                     r.ephemeral(e) for e in snapshot["ephemerals"] if e.get("channel") == cid
@@ -172,6 +176,17 @@ class _Renderer:
             deleted=m.get("subtype") == "tombstone",
             broadcast=m.get("subtype") == "thread_broadcast",
             thread_ts=m.get("thread_ts"),
+            pinned=bool(m.get("pinned_to")),
+            files=[
+                {
+                    "id": f.get("id"),
+                    "title": f.get("title") or f.get("name"),
+                    "name": f.get("name"),
+                    "preview": f.get("preview") or "",
+                }
+                for f in m.get("files") or []
+                if isinstance(f, dict)
+            ],
             reactions=[
                 {
                     "name": r.get("name"),

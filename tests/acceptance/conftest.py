@@ -37,7 +37,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     every = os.environ.get("ACCEPTANCE_BACKENDS", "") == "all"
     both = every or metafunc.definition.get_closest_marker("both_backends") is not None
-    metafunc.parametrize("backend_kind", backend_kinds() if both else ["standin"], scope="session")
+    kinds = backend_kinds() if both else ["standin"]
+    # Under pytest-xdist (`make test`), one worker runs every emulator case: one emulator (a
+    # JVM) per run, not one per worker.
+    params = [
+        pytest.param(k, marks=pytest.mark.xdist_group("emulator")) if k == "emulator" else k
+        for k in kinds
+    ]
+    metafunc.parametrize("backend_kind", params, scope="session")
 
 
 Started = dict[str, tuple[PubSubBackend, PubSubStandIn | PubSubEmulator]]
@@ -116,13 +123,20 @@ def start_bot(
     tmp = tempfile.TemporaryDirectory(prefix="triage-acceptance-")
 
     def start(
-        config: str | None = None, env: Mapping[str, str] | None = None, *, run: bool = True
+        config: str | None = None,
+        env: Mapping[str, str] | None = None,
+        *,
+        run: bool = True,
+        replica_of: BotProcess | None = None,
     ) -> BotProcess:
         """A BotProcess, started and healthy; with run=False, not started (for tests of a
-        start-up that must fail: `bot.run_to_exit()`)."""
+        start-up that must fail: `bot.run_to_exit()`); `replica_of`: one more replica of a
+        bot (same Redis prefix and subscription)."""
         workdir = Path(tmp.name) / f"bot{len(made)}"
         workdir.mkdir()
-        bot = BotProcess(slack, pubsub, redis_url, workdir, config=config, env=env)
+        bot = BotProcess(
+            slack, pubsub, redis_url, workdir, config=config, env=env, replica_of=replica_of
+        )
         made.append(bot)
         return bot.start() if run else bot
 

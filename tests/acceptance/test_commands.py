@@ -138,3 +138,23 @@ def test_subscription_with_severity_takes_only_that_and_above(start_bot) -> None
     bot.wait_for_post("C0OTHER", lambda m: "an alert" in str(m))
     bot.wait_for_post("C0SRE", lambda m: "only an error" in str(m))  # still with its owner
     assert not [m for m in bot.messages("C0OTHER") if "only an error" in str(m)]
+
+
+def test_app_home_lists_the_open_groups(start_bot) -> None:
+    bot, alerts = _two_groups(start_bot)
+    bot.click("tb_resolve", alerts["search-api"], user="U1")
+    bot.wait_until(
+        lambda: (
+            "Resolved by"
+            in message_text(
+                next(m for m in bot.messages("C0SRE") if m["ts"] == alerts["search-api"]["ts"])
+            )
+        ),
+        5,
+        "the resolve",
+    )
+    status, _ = bot.slack.open_app_home(bot.events_url, "U2")
+    assert status == 200
+    home = bot.wait_until(lambda: bot.slack.home_view("U2"), 5, "the Home tab published")
+    text = message_text(home)
+    assert "card declined by issuer" in text and "shard unavailable" not in text, text

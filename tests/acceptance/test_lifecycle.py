@@ -35,6 +35,12 @@ def test_one_message_per_group_counts_coalesced(start_bot) -> None:
     bot.publish([log_entry("api", "db connection reset")])
     msg = _alert(bot, "C0SRE", "db connection reset")
     assert count_of(msg) == 1
+    text = message_text(msg)
+    # the card: service and revision, state, sparklines, a link to Logs Explorer, the buttons
+    assert "api (api-00001-abc)" in text and ":red_circle: Open" in text, text
+    assert "Last hour" in text and "last 24 h" in text, text
+    assert "console.cloud.google.com/logs/query" in text, text
+    assert {"Acknowledge", "Resolve", "Snooze", "Assign"} <= set(text.splitlines()), text
     posted_at = time.time()
     for _ in range(5):  # five recurrences in five batches, all within one update_interval
         bot.publish([log_entry("api", "db connection reset")])
@@ -124,6 +130,20 @@ def test_count_snooze_wakes_after_n_occurrences(start_bot) -> None:
     bot.publish([log_entry("api", "noisy but known")])  # the tenth
     reply = bot.wait_for_reply("C0SRE", lambda r: "Snooze ended: alerting again" in str(r))
     assert reply["thread_ts"] == msg["ts"]
+    _shows(bot, "C0SRE", msg["ts"], ":red_circle: Open", timeout=5)
+
+
+def test_timed_snooze_wakes_up_when_it_ends(start_bot) -> None:
+    bot = start_bot(config_yaml(defaults={"update_interval": "1h"}))
+    bot.publish([log_entry("api", "quiet for two seconds")])
+    msg = _alert(bot, "C0SRE", "quiet for two seconds")
+    snoozed_at = time.time()
+    assert "snoozed" in bot.slash(f"snooze {group_id_of(msg)} 2s", user="U1").lower()
+    _shows(bot, "C0SRE", msg["ts"], "Snoozed by <@U1> until", timeout=5)
+    # Even if the error never recurs, the end of the snooze is shown: a thread reply and the
+    # message back to Open.
+    reply = bot.wait_for_reply("C0SRE", lambda r: "Snooze ended: alerting again" in str(r), 8)
+    assert float(reply["ts"]) - snoozed_at >= 1.5
     _shows(bot, "C0SRE", msg["ts"], ":red_circle: Open", timeout=5)
 
 

@@ -220,3 +220,23 @@ def test_fallback_channel_when_the_bot_cannot_post(start_bot) -> None:
     # The alert says why it is here and how to fix it.
     assert "Could not post to C0NOTIN (not_in_channel)" in str(msg)
     assert "/invite @triage-bot" in str(msg)
+
+
+def test_team_locale_and_timezone(start_bot) -> None:
+    config = config_yaml("- team: data\n  match: {service: loader}\n").replace(
+        "  - name: data\n    channel: C0DATA\n",
+        "  - name: data\n    channel: C0DATA\n    locale: ja\n    timezone: Asia/Tokyo\n",
+    )
+    bot = start_bot(config)
+    bot.publish([log_entry("loader", "load job failed"), log_entry("other", "english here")])
+    ja = bot.wait_for_post("C0DATA", lambda m: "load job failed" in str(m))
+    assert "件数" in str(ja) and "未対応" in str(ja) and "JST" in str(ja), ja
+    en = bot.wait_for_post("C0SRE", lambda m: "english here" in str(m))
+    assert "*Count*" in str(en) and "UTC" in str(en)
+
+
+def test_without_a_config_the_environment_sets_the_timings(start_bot) -> None:
+    bot = start_bot(None, env={"DIGEST_THRESHOLD": "2", "UPDATE_INTERVAL_S": "1"})
+    bot.publish([log_entry(f"svc-{name}", "env storm") for name in ("a", "b", "c", "d", "e")])
+    bot.wait_for_post("C0ALERTS", lambda m: "new errors at once" in str(m), WAIT)
+    assert len(bot.messages("C0ALERTS")) <= 3

@@ -88,3 +88,46 @@ def test_pull_or_push_mode_is_required() -> None:
         push_service_account="a@b.iam.gserviceaccount.com",
     )
     assert s.pubsub_subscription is None
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"log_level": "LOUD"}, "LOG_LEVEL is invalid: 'LOUD' is not a level: use DEBUG, INFO"),
+        ({"tz": "Mars/Base"}, "TZ is invalid: 'Mars/Base' is not an IANA time zone"),
+        (
+            {"pubsub_subscription": "projects/e2e/subscriptions/triage-bot"},
+            "PUBSUB_SUBSCRIPTION is invalid: project id 'e2e' is too short (6 to 30 characters)",
+        ),
+        (
+            {"pubsub_subscription": "projects/demo-prod/subscriptions/x"},
+            "PUBSUB_SUBSCRIPTION is invalid: subscription id 'x' is too short (3 to 255",
+        ),
+        (
+            {"pubsub_subscription": "projects/Demo_Prod/subscriptions/triage-bot"},
+            "PUBSUB_SUBSCRIPTION is invalid: project id 'Demo_Prod' may hold only lowercase",
+        ),
+    ],
+)
+def test_operator_mistakes_are_one_line_naming_the_setting(
+    override: dict[str, str], message: str
+) -> None:
+    with pytest.raises(SettingsError) as err:
+        load_settings(**{**GOOD, **override})
+    assert str(err.value).startswith(message), str(err.value)
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "projects/example.com:my-project/subscriptions/triage-bot",
+        "projects/demo-prod/subscriptions/triage.bot~v2",
+    ],
+)
+def test_domain_scoped_projects_are_accepted(path: str) -> None:
+    assert load_settings(**{**GOOD, "pubsub_subscription": path}).pubsub_subscription == path
+
+
+def test_log_level_is_case_insensitive() -> None:
+    assert load_settings(**{**GOOD, "log_level": "debug"}).log_level == "DEBUG"

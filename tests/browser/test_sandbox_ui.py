@@ -63,18 +63,18 @@ def stack(slack: SlackStandIn, redis_url: str, key_prefix: str) -> Iterator[Stac
         pullers=1,
     )
     rt = build(settings, pull_timeout=1.0)
-    server = start_http(rt, "127.0.0.1", free_port())
+    port = free_port()
+    server = start_http(rt, "127.0.0.1", port)
     assert rt.puller is not None
     rt.puller.start()
     rt.notifier.start(interval=0.05)
-    slack.bot_url = f"http://127.0.0.1:{server.server_port}/slack/events"
+    slack.bot_url = f"http://127.0.0.1:{port}/slack/events"
     try:
         yield Stack(rt, slack.bot_url, backend, topic)
     finally:
         rt.puller.stop()
         rt.notifier.stop()
         server.shutdown()
-        server.server_close()
         backend.close()
         pubsub.stop()
 

@@ -88,3 +88,54 @@ def test_a_slow_batch_is_extended_not_redelivered(pubsub_backend, redis_client, 
     assert _drain(puller, 20, until=3) == 3
     assert len(calls) == 3  # each entry fingerprinted once: no redelivery while in flight
     assert _counted(store) == 3
+
+
+def test_a_failed_batch_is_nacked_so_recovery_does_not_wait_out_the_deadline(
+    pubsub_backend, redis_client, key_prefix
+) -> None:
+    """A 60 s ack deadline: redelivered within seconds of Redis coming back, not after 60 s."""
+    topic, sub = pubsub_backend.create_topic_and_subscription(
+        pubsub_backend.unique_name("t"), pubsub_backend.unique_name("s"), ack_deadline=60
+    )
+    pubsub_backend.publish(topic, _payloads(20))
+    dead = RedisStore(redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2), key_prefix)
+    puller = Puller(pubsub_backend.subscriber, sub, Pipeline(dead), threads=1, pull_timeout=2.0)
+    try:
+        puller.pull_once()
+        raise AssertionError("a Redis error must propagate (the batch is not acked)")
+    except redis.ConnectionError:
+        pass
+    live = RedisStore(redis_client, key_prefix)
+    puller.pipeline = Pipeline(live)
+    assert _drain(puller, 8, until=20) >= 20
+    assert _counted(live) == 20
+
+
+def test_redis_down_is_one_log_line_and_a_capped_backoff(
+    pubsub_backend, redis_client, key_prefix, caplog
+) -> None:
+    """A wrong REDIS_URL: one WARNING line naming the problem, no traceback per batch, and the
+    retry delay stays short (capped) so recovery is quick once Redis answers."""
+    import logging
+
+    topic, sub = pubsub_backend.create_topic_and_subscription(
+        pubsub_backend.unique_name("t"), pubsub_backend.unique_name("s")
+    )
+    pubsub_backend.publish(topic, _payloads(5))
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    client = redis.Redis(port=1, socket_connect_timeout=0.1, retry=Retry(NoBackoff(), 0))
+    dead = RedisStore(client, key_prefix)
+    puller = Puller(pubsub_backend.subscriber, sub, Pipeline(dead), threads=1, pull_timeout=1.0)
+    with caplog.at_level(logging.DEBUG, logger="bot.ingest.pull"):
+        puller.start()
+        deadline = time.monotonic() + 15
+        while puller.failures < 4 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        puller.stop()
+    assert puller.failures >= 4
+    loud = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(loud) == 1 and loud[0].exc_info is None, [r.getMessage() for r in loud]
+    assert "REDIS_URL" in loud[0].getMessage()
+    assert max(puller.delays) <= 5.0

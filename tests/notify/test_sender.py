@@ -11,7 +11,7 @@ import pytest
 import redis
 from triage_sandbox.slack_standin import SlackStandIn
 
-from bot.metrics import METRICS
+from bot.metrics import Metrics
 from bot.notify.pacing import ChannelPacer
 from bot.notify.sender import (
     ChannelUnavailable,
@@ -50,10 +50,14 @@ def test_429_from_the_channel_rate_limit_is_waited_out(slack: SlackStandIn) -> N
 
 def test_still_rate_limited_after_the_retries_is_a_typed_error(slack: SlackStandIn) -> None:
     slack.inject("chat.update", status=429, retry_after=0, times=2)
-    before = METRICS.slack_calls.value(method="chat.update", result="ratelimited")
+    metrics = Metrics()
+    sender = Sender(make_client(TOKEN, slack.api_url, max_retries=1), metrics=metrics)
     with pytest.raises(RateLimited):
-        _sender(slack, max_retries=1).update("C0ALERTS", "1.0", "x", [])
-    assert METRICS.slack_calls.value(method="chat.update", result="ratelimited") == before + 1
+        sender.update("C0ALERTS", "1.0", "x", [])
+    assert (
+        metrics.value("triage_slack_calls_total", method="chat.update", result="ratelimited") == 1
+    )
+    assert metrics.value("triage_slack_calls_total", method="chat.update", result="ok") == 0
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])

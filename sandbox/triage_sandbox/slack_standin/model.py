@@ -15,6 +15,18 @@ Surface = Literal["message", "home", "modal"]
 # Slack's documented limits (api.slack.com/reference/block-kit and chat.postMessage).
 MAX_BLOCKS = {"message": 50, "home": 100, "modal": 100}
 MAX_MESSAGE_TEXT = 40_000
+MAX_CHANNEL_NAME = 80  # conversations.create
+MAX_TOPIC = 250  # conversations.setTopic / setPurpose
+MAX_INVITES = 1000  # conversations.invite users per call
+# Per-method rate tiers (requests per minute) of the methods that have a low one, enforced
+# when rate limits are on (api.slack.com/apis/rate-limits: Tier 2 = 20+/min, Tier 3 = 50+/min).
+METHOD_TIERS = {
+    "conversations.create": 20,
+    "conversations.setTopic": 20,
+    "conversations.setPurpose": 20,
+    "pins.add": 20,
+    "conversations.invite": 50,
+}
 MAX_MARKDOWN_TEXT = 12_000
 STALE_AFTER_SECONDS = 5 * 60
 RESPONSE_URL_USES = 5
@@ -34,6 +46,13 @@ class Channel:
     is_im: bool = False
     user: str | None = None  # the other party of an IM
     created: int = 1_700_000_000
+    creator: str = ""
+    topic: str = ""
+    purpose: str = ""
+    # Users invited with conversations.invite (besides the bot); a tuple, so a copy of the
+    # channel (dataclasses.replace) never shares it.
+    members: tuple[str, ...] = ()
+    pins: tuple[str, ...] = ()  # ts of the pinned messages, in the order they were pinned
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """The stand-in's HTTP server: ``/api/<method>`` (the Web API), ``/response/<id>``
-(response_url) and the browsable UI; Socket Mode has a port of its own (``socket_mode``)."""
+(response_url), ``/upload/v1/<id>`` (file uploads) and the browsable UI; Socket Mode has a port of its own (``socket_mode``)."""
 
 from __future__ import annotations
 
@@ -48,6 +48,9 @@ class Handler(BaseHTTPRequestHandler):
                 self._send(status, json.dumps(response), "application/json; charset=utf-8", extra)
             else:
                 self._send(status, response, "text/plain; charset=utf-8", extra)
+        elif path.startswith("/upload/v1/") and verb == "POST":
+            status, text = standin.handle_upload(path[len("/upload/v1/") :], body)
+            self._send(status, text, "text/plain; charset=utf-8", {})
         elif path.startswith("/response/") and verb == "POST":
             status, text = standin.handle_response_url(path[len("/response/") :], canonical, body)
             self._send(status, text, "text/html", {})

@@ -114,6 +114,7 @@ class SlackStandIn(AppRequests, SocketMode):
             server.standin = self
             self._server = server
             self.workspace.socket_base = self._start_sockets()
+            self.workspace.upload_base = self.base_url
             self._thread = threading.Thread(
                 target=server.serve_forever,
                 kwargs={"poll_interval": 0.05},
@@ -334,6 +335,16 @@ class SlackStandIn(AppRequests, SocketMode):
     ) -> tuple[int, dict[str, str], dict[str, Any] | str]:
         with self._lock:
             return self._api.handle(method, verb, headers, query, body)
+
+    def handle_upload(self, file_id: str, body: bytes) -> tuple[int, str]:
+        """``POST /upload/v1/<file id>``: the bytes of a file announced with
+        files.getUploadURLExternal (raw, as slack_sdk sends them)."""
+        with self._lock:
+            f = self.workspace.files.get(file_id)
+            if f is None or f.get("completed"):
+                return 404, "unknown or already completed upload"
+            f["data"] = body
+            return 200, f"OK - {len(body)}"
 
     def handle_response_url(
         self, url_id: str, headers: Mapping[str, str], body: bytes

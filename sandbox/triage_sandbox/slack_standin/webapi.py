@@ -26,7 +26,7 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
-from triage_sandbox.slack_standin.model import ApiCall, SlackError
+from triage_sandbox.slack_standin.model import METHOD_TIERS, ApiCall, SlackError
 from triage_sandbox.slack_standin.workspace import Workspace
 
 METHODS_FILE = Path(__file__).parent.parent / "slack_methods.json"
@@ -34,7 +34,7 @@ METHODS_FILE = Path(__file__).parent.parent / "slack_methods.json"
 Method = Callable[[Workspace, dict[str, Any], list[str]], dict[str, Any]]
 
 # Arguments whose value is JSON when form-encoded.
-_JSON_ARGS = ("blocks", "attachments", "view", "metadata")
+_JSON_ARGS = ("blocks", "attachments", "view", "metadata", "files")
 # Methods whose missing required argument Slack reports with a specific error.
 _MISSING_ARG_ERRORS = {
     "channel": "channel_not_found",
@@ -158,6 +158,9 @@ class WebApi:
             else:
                 args = self._parse_json_args(method, args)
                 warnings = self._check_spec(method, args)
+                tier = METHOD_TIERS.get(method)
+                if tier is not None:
+                    self.workspace.tier_limit(method, tier)
                 response = {"ok": True, **METHODS[method](self.workspace, args, warnings)}
         except SlackError as e:
             status = e.status
@@ -222,6 +225,7 @@ class WebApi:
                         "blocks": "invalid_blocks_format",
                         "attachments": "invalid_attachments",
                         "metadata": "invalid_metadata_format",
+                        "files": "invalid_arguments",
                     }.get(key, "invalid_arguments")
                     raise SlackError(error) from e
         if (

@@ -82,6 +82,8 @@ class Workspace:
         # Where apps.connections.open points clients (``ws://HOST:PORT/socket/``); ``None``
         # while the stand-in does not accept Socket Mode connections.
         self.socket_base: str | None = None
+        # Where files.getUploadURLExternal points uploads (``http://HOST:PORT``) once started.
+        self.upload_base: str | None = None
         self.ids = itertools.count(1)
         self.last_ts_us = 0
         self.reset()
@@ -98,6 +100,9 @@ class Workspace:
         self.modals: dict[str, dict[str, Any]] = {}
         self.triggers: dict[str, tuple[float, bool]] = {}
         self.socket_tickets: dict[str, float] = {}
+        # files.getUploadURLExternal: file id -> {"name", "length", "data" (once uploaded), ...}
+        self.files: dict[str, dict[str, Any]] = {}
+        self.method_calls: dict[str, list[float]] = {}
 
     # ------------------------------------------------------------------ ids
     def next_ts(self) -> str:
@@ -158,6 +163,21 @@ class Workspace:
             self.buckets[channel] = (tokens, now)
             raise SlackError("ratelimited", status=429, retry_after=max(1, math.ceil(wait)))
         self.buckets[channel] = (tokens - 1.0, now)
+
+    def tier_limit(self, method: str, per_minute: int) -> None:
+        """A method's own rate tier (per workspace), when rate limits are on: at most
+        ``per_minute`` calls in any 60 s, else HTTP 429 with Retry-After."""
+        if not self.channel_rate_limit:
+            return
+        now = time.monotonic()
+        recent = [t for t in self.method_calls.get(method, []) if now - t < 60.0]
+        if len(recent) >= per_minute:
+            self.method_calls[method] = recent
+            raise SlackError(
+                "ratelimited", status=429, retry_after=max(1, math.ceil(60.0 - (now - recent[0])))
+            )
+        recent.append(now)
+        self.method_calls[method] = recent
 
     def channel_id(self, ref: Any, *, by_name: bool = False, open_dm: bool = True) -> str:
         if not isinstance(ref, str) or not ref:
@@ -301,14 +321,18 @@ class Workspace:
             is_shared=False,
             is_ext_shared=False,
             is_member=ch.is_member,
-            creator=next(iter(self.users)),
+            creator=ch.creator or next(iter(self.users)),
             unlinked=0,
-            topic={"value": "", "creator": "", "last_set": 0},
-            purpose={"value": "", "creator": "", "last_set": 0},
+            topic={"value": ch.topic, "creator": ch.creator if ch.topic else "", "last_set": 0},
+            purpose={
+                "value": ch.purpose,
+                "creator": ch.creator if ch.purpose else "",
+                "last_set": 0,
+            },
             previous_names=[],
         )
         if num_members:
-            obj["num_members"] = len(self.users)
+            obj["num_members"] = 1 + len(ch.members) if ch.creator else len(self.users)
         return obj
 
     def user_object(self, uid: str) -> dict[str, Any]:

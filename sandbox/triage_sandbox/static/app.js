@@ -202,8 +202,14 @@
       el("time", { class: "time", datetime: new Date(parseFloat(m.ts) * 1000).toISOString(), text: fmtTime(m.ts) }),
       m.edited ? el("span", { class: "edited muted", text: "(edited)" }) : null,
       m.broadcast ? el("span", { class: "muted", text: "also sent to the channel" }) : null,
+      m.pinned ? el("span", { class: "pinned", text: "📌 pinned" }) : null,
     );
     const main = el("div", { class: "content" }, head, messageBody(m, ctx));
+    for (const f of m.files || []) {
+      main.append(el("details", { class: "file", dataset: { file: f.id } },
+        el("summary", { text: `📄 ${f.title} (${f.name})` }),
+        el("pre", { class: "file-preview", text: f.preview })));
+    }
     if (m.reactions.length) {
       const r = el("div", { class: "reactions" });
       for (const x of m.reactions) r.append(el("span", { class: "reaction", title: `:${x.name}:`, text: `${x.emoji} ${x.count}` }));
@@ -363,6 +369,10 @@
     const notes = [];
     if (!channel.is_member && !channel.is_im) notes.push("the bot is not in this channel");
     if (channel.is_archived) notes.push("archived");
+    if (channel.topic) notes.push("topic: " + channel.topic);
+    if (channel.purpose) notes.push(channel.purpose);
+    if (channel.members.length) notes.push("members: " + channel.members.join(", "));
+    if (channel.pins.length) notes.push(`📌 ${channel.pins.length} pinned`);
     $("channel-note").textContent = notes.join(" · ");
     $("messages").dataset.channel = channel.id;
     renderSidebar(channel);

@@ -1,0 +1,1 @@
+"""Incidents: correlating groups that start together, and declared incidents."""
