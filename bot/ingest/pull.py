@@ -133,6 +133,9 @@ class Pipeline:
         return result
 
 
+STOP_GRACE_S = 6.0  # in-flight batches at SIGTERM; the rest of the shutdown fits in 8 s
+
+
 class Puller:
     """`threads` pullers on one subscription. Each: Pull up to `max_messages`, keep their ack
     deadline extended while the batch is in flight, process, then Acknowledge the batch."""
@@ -160,6 +163,7 @@ class Puller:
         self._stop = threading.Event()
         self._workers: list[threading.Thread] = []
         self.healthy = threading.Event()
+        self.last_error: Exception | None = None  # of the latest pull or batch; None: it worked
         self.failures = 0  # failed batches since start (each nacked, then retried)
         self.delays: deque[float] = deque(maxlen=32)  # the latest retry delays, for tests
         self._failing_since: float | None = None
@@ -171,11 +175,15 @@ class Puller:
             t.start()
             self._workers.append(t)
 
-    def stop(self) -> None:
-        """Stop pulling; wait for in-flight batches to be recorded and acked."""
+    def stop(self, grace_s: float = STOP_GRACE_S) -> None:
+        """Stop pulling; wait (up to `grace_s` in all) for in-flight batches to be recorded and
+        acked. A thread still blocked in a Pull holds no messages: it is not waited for, and
+        what such a Pull returns after the stop is nacked at once (Cloud Run sends SIGKILL 10 s
+        after SIGTERM)."""
         self._stop.set()
+        deadline = time.monotonic() + grace_s
         for t in self._workers:
-            t.join(self.pull_timeout + self.ack_extension_s)
+            t.join(max(0.0, deadline - time.monotonic()))
 
     def _run(self) -> None:
         backoff = RETRY_FIRST_S
@@ -196,6 +204,7 @@ class Puller:
         REDIS_URL must not write two tracebacks a second. An unexpected error (a bug, not an
         outage) keeps its traceback."""
         now = time.monotonic()
+        self.last_error = exc
         self.failures += 1
         first = self._failing_since is None
         if first:
@@ -207,7 +216,7 @@ class Puller:
                     "Redis (check REDIS_URL)" if isinstance(exc, redis.RedisError) else "Pub/Sub"
                 )
                 log.warning(
-                    "ingest: %s failed: %s: %s; batch nacked, retrying every %.0f s at most%s",
+                    "ingest: %s failed: %s: %s; retrying every %.0f s at most%s",
                     where,
                     type(exc).__name__,
                     str(exc)[:200],
@@ -235,6 +244,11 @@ class Puller:
         except gexc.DeadlineExceeded:
             return 0
         self.healthy.set()
+        self.last_error = None
+        if self._stop.is_set():  # stopping: hand back what a late Pull returned, unprocessed
+            if resp._pb.received_messages:
+                self._nack([m.ack_id for m in resp._pb.received_messages])
+            return 0
         # The raw protobuf, not proto-plus wrappers: attribute access on the wrappers costs
         # microseconds per field, which adds up at thousands of messages per second.
         msgs = resp._pb.received_messages

@@ -170,3 +170,14 @@ class Keys:
     def ers_calls(self, minute: int) -> str:
         """STRING: Error Reporting API calls made in that epoch minute (all replicas)."""
         return f"{self.ers_tag}:rl:{minute}"
+
+    # ---- health ------------------------------------------------------------------------------
+
+    def health_probe(self) -> str:
+        """STRING written by /healthz (TTL 60 s): proves Redis still accepts writes (not OOM)."""
+        return f"{self.prefix}:healthz"
+
+    def interaction(self, request_id: str) -> str:
+        """STRING: a Slack request (trigger_id / event_id) already handled; TTL 10 minutes,
+        past Slack's 5-minute signature window, so a replayed signed request is dropped."""
+        return f"{self.prefix}:seenreq:{request_id}"

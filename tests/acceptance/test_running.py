@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+from triage_sandbox.errorreporting_standin import ErrorReportingStandIn
+
 from tests.acceptance.harness import config_yaml, log_entry, message_text
 
 SERVICES = ("ledger", "cart", "search", "auth", "mail", "media")
@@ -59,3 +61,31 @@ def test_socket_mode_without_a_public_endpoint(start_bot) -> None:
         "the /triage top answer over Socket Mode",
     )
     assert len(bot.slack.deliveries) == deliveries  # nothing came over HTTP
+
+
+def test_error_reporting_sync_mirrors_slack_actions(start_bot) -> None:
+    with ErrorReportingStandIn() as er:
+        er.add_group("acceptance-prod", "CNLhp6f0m9zUSg")
+        env = {
+            "ERROR_REPORTING_SYNC": "true",
+            "ERROR_REPORTING_PROJECT": "acceptance-prod",
+            "ERROR_REPORTING_ENDPOINT": er.host,
+        }
+        bot = start_bot(config_yaml(), env=env)
+        e = log_entry("payments", "charge declined upstream")
+        e["errorGroups"] = [{"id": "CNLhp6f0m9zUSg"}]
+        bot.publish([e])
+        msg = bot.wait_for_post("C0SRE", lambda m: "charge declined upstream" in str(m))
+        bot.click("tb_ack", msg, user="U1")
+        bot.wait_until(
+            lambda: er.status("acceptance-prod", "CNLhp6f0m9zUSg") == "ACKNOWLEDGED",
+            12,
+            "the linked Error Reporting group acknowledged",
+        )
+        bot.click("tb_resolve", bot.messages("C0SRE")[0], user="U1")
+        bot.wait_until(
+            lambda: er.status("acceptance-prod", "CNLhp6f0m9zUSg") == "RESOLVED",
+            12,
+            "the linked Error Reporting group resolved",
+        )
+        bot.terminate()  # before the stand-in goes away
