@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import redis
+from triage_sandbox.clock import FakeClock
 from triage_sandbox.slack_standin import SlackStandIn
 
 from bot.ingest.pull import Pipeline
@@ -37,17 +38,6 @@ from bot.store.redis_store import RedisStore
 T0 = 1_764_000_000.0
 CHANNEL = "C0ALERTS"
 PROJECT = "demo-prod"
-
-
-class SimClock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def entry(bug: int, n: int, ts: float, rng: random.Random) -> dict[str, Any]:
@@ -94,7 +84,7 @@ def run(errors: int, groups: int, seconds: float, step: float, redis_url: str) -
     ]
     client = redis.Redis.from_url(redis_url)
     prefix = f"bench{uuid.uuid4().hex[:8]}"
-    clock = SimClock(T0)
+    clock = FakeClock(T0)
     metrics = Metrics()
     try:
         with SlackStandIn("bench-signing-secret", "xoxb-bench", channel_rate_limit=True) as slack:

@@ -39,7 +39,7 @@ _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 def _scrub(value: Any) -> Any:
-    """`value` with lone surrogates in its strings replaced by "?" (frozen dataclasses too)."""
+    """`value` with lone surrogates in its strings replaced by "?" (inside dataclasses too)."""
     if isinstance(value, str):
         return value.encode("utf-8", "replace").decode("utf-8")
     if isinstance(value, dict):
