@@ -63,7 +63,7 @@ SECRET = "faults-signing-secret-4f1c"
 TOKEN = "xoxb-faults-0000"
 GID = re.compile(r"fp\d-[0-9a-z]+")
 
-# Scaled-down figures (the in brackets).
+# Scaled down to fit a run of minutes (the full-size scenario's figure in brackets).
 REDIS_DOWN_S = 30.0  # [30 s]
 SLACK_FAULT_S = 30.0  # [60 s]: 500s and 429s (Retry-After) on every call
 STORM_ENTRIES = 100_000  # [100,000]

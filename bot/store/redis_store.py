@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import redis
 
-from bot.models import ErrorEvent, Fingerprint, Rejected
+from bot.models import ROUTE_INPUT_FIELD, ErrorEvent, Fingerprint, Group, Rejected
 from bot.snoozes import GroupLifecycle, scopes_of
 from bot.store.keys import NSHARDS, Keys, shard_of
 from bot.store.scripts import Call, Scripts
@@ -102,28 +102,6 @@ class BatchResult:
         return [d.id for d in self.deltas if d.new]
 
 
-@dataclass(slots=True)
-class Group:
-    """A group as stored; `fields` keeps everything else the hash holds."""
-
-    id: str
-    title: str
-    service: str
-    state: str
-    count: int
-    first: float
-    last: float
-    ver: int
-    sample: str = ""
-    frames: tuple[str, ...] = ()
-    messages: dict[str, str] = field(default_factory=dict)  # channel -> ts
-    notices: list[dict[str, Any]] = field(default_factory=list)
-    fields: dict[str, str] = field(default_factory=dict)
-
-    def get(self, name: str, default: str = "") -> str:
-        return self.fields.get(name, default)
-
-
 @dataclass(frozen=True, slots=True)
 class TransitionResult:
     status: str  # ok | noop | not_found | invalid
@@ -160,17 +138,22 @@ class RedisStore:
         update_interval: float = 30.0,
         group_wait: float = 0.0,
         lifecycle: Callable[[ErrorEvent], GroupLifecycle] | None = None,
+        routes: Mapping[str, Mapping[str, str]] | None = None,
     ) -> BatchResult:
         """Record a batch: dedup by insertId, create/update groups, schedule notifications,
         dead-letter the rejected. One round trip; raises on a Redis error (nothing acked).
-        `lifecycle` gives a group's auto_resolve_after and ack_timeout (from its routes)."""
+        `lifecycle` gives a group's auto_resolve_after and ack_timeout (from its routes).
+        `routes`: group id -> the routing decision's hash fields (bot.routing.router), stored
+        on the group when its episode starts (new, or a regression)."""
         by_shard: dict[int, dict[str, list[tuple[ErrorEvent, Fingerprint]]]] = defaultdict(dict)
         for ev, fp in items:
             by_shard[shard_of(fp.id)].setdefault(fp.id, []).append((ev, fp))
         calls = [
             (
                 "record_batch",
-                *self._record_call(shard, groups, now, update_interval, group_wait, lifecycle),
+                *self._record_call(
+                    shard, groups, now, update_interval, group_wait, lifecycle, routes
+                ),
             )
             for shard, groups in by_shard.items()
         ]
@@ -204,6 +187,7 @@ class RedisStore:
         update_interval: float,
         group_wait: float,
         lifecycle: Callable[[ErrorEvent], GroupLifecycle] | None = None,
+        routes: Mapping[str, Mapping[str, str]] | None = None,
     ) -> tuple[list[str], list[str]]:
         """KEYS and ARGV of record_batch.lua for one shard: every key it touches, by index."""
         k, ret = self.keys, self.retention
@@ -240,6 +224,8 @@ class RedisStore:
             if lifecycle is not None:
                 lc = lifecycle(ev0)
                 pg["ar"], pg["at"] = lc.auto_resolve_after, lc.ack_timeout
+            if routes and gid in routes:
+                pg["route"] = routes[gid]
             payload_groups.append(pg)
         hour_tally, day_tally = f"h{int(now // 3600)}", f"d{int(now // 86400)}"
         payload: dict[str, Any] = {
@@ -370,11 +356,20 @@ class RedisStore:
         return self.load_groups([gid])[0]
 
     def set_message(self, gid: str, channel: str, ts: str) -> None:
+        """Record where the group is shown in `channel`. Once shown, the group keeps its
+        destinations until its next episode, so the fields it was routed on are dropped."""
         key = self.keys.messages(gid)
         pipe = self.r.pipeline(transaction=False)
         pipe.hset(key, channel, ts)
         pipe.expire(key, self.retention.group_s)
+        pipe.hdel(self.keys.group(gid), ROUTE_INPUT_FIELD)
         pipe.execute()
+
+    def set_fields(self, gid: str, fields: Mapping[str, str]) -> None:
+        """Write fields of an existing group's hash (e.g. a new routing decision)."""
+        args = [x for kv in fields.items() for x in kv]
+        if args:
+            self._run([("set_fields", [self.keys.group(gid)], args)])
 
     def drop_notices(self, gid: str, n: int) -> None:
         if n:

@@ -8,8 +8,11 @@
 --   buckets: [[rank key, tally key or 0, ttl], ...] (history buckets of the events),
 --   now_tally: [hour tally key, ttl, day tally key, ttl] (new groups, regressions),
 --   groups: [{id, gk (group hash), nk (notices list), meta: {field: value}, rev,
---             ev: [[insertId, seen key, ts, sample, trace, bucket, bucket, bucket]]}]}
+--             ev: [[insertId, seen key, ts, sample, trace, bucket, bucket, bucket]],
+--             route: {field: value} (optional)}]}
 -- (bucket: an index into `buckets`, 0 for none: past its retention).
+-- `route` is the routing decision (bot/routing/router.py): written to the group hash only when
+-- an episode starts (a new group, or a regression of a resolved one).
 -- A spike: an open or acknowledged group at least `min_age` s old whose rate over the last
 -- `recent` minutes is >= `min_rate`/min and >= `factor` x its per-minute rate over the
 -- `baseline` minutes before; at most one spike notice per `cooldown` s.
@@ -315,6 +318,10 @@ for _, g in ipairs(p.groups) do
       else
         redis.call('ZREM', KEYS[p.ares], g.id)
       end
+    end
+    -- ---- routing at ingest: the decision of an episode's first entry
+    if g.route and (is_new == 1 or regressed == 1) then
+      for k, v in pairs(g.route) do set[k] = v end
     end
     -- the group's TTL runs from its last occurrence; refreshed at most every ttl.refresh s
     local refresh = is_new == 1 or now - (tonumber(h.ttl_at) or 0) >= ttl.refresh
