@@ -25,23 +25,23 @@ from bot.deps import Deps
 from bot.grouping import make_fingerprinter
 from bot.health import Health, check_eviction_policy, token_problem
 from bot.http_server import HttpLimits, HttpServer, guard_slack
-from bot.ingest.pull import BatchPolicy, Pipeline, Puller
+from bot.ingest.pull import Pipeline, Puller
 from bot.ingest.push import CertCache, PushVerifier, handle_push
 from bot.lifecycle import Lifecycle
 from bot.logs import silence_body_loggers
 from bot.metrics import CONTENT_TYPE, Metrics
-from bot.models import ErrorEvent
-from bot.notify.notifier import Notifier, Router, Target
+from bot.models import Destination, ErrorEvent, Timings
+from bot.notify.notifier import Notifier
 from bot.notify.pacing import ChannelPacer
 from bot.notify.sender import TOKEN_REFUSED, Sender, make_client
 from bot.oncall.service import OnCall
 from bot.routing.config import ConfigError
-from bot.routing.reload import ConfigHolder
-from bot.routing.router import make_router
+from bot.routing.reload import ConfigHolder, FixedConfig
+from bot.routing.router import Router
 from bot.snoozes import GroupLifecycle
 from bot.store.keys import Keys
 from bot.store.oncall import OverrideStore
-from bot.store.redis_store import DigestPolicy, RedisStore, Retention
+from bot.store.redis_store import RedisStore, Retention
 from bot.store.replay import ReplayGuard, request_id
 from bot.store.subscriptions import CachedSubscriptions, SubscriptionStore
 
@@ -62,18 +62,28 @@ class Runtime:
     puller: Puller | None
     deps: Deps
     pipeline: Pipeline
-    config: ConfigHolder | None = None
+    config: ConfigHolder | None = None  # None: no routing config file
+    router: Router | None = None
     push: PushVerifier | None = None
     er_sync: ErrorReportingSync | None = None
     metrics: Metrics = field(default_factory=Metrics)  # this runtime's /metrics
     health: Health | None = None
 
 
+def env_timings(settings: Settings) -> Timings:
+    """The timings of the environment (what applies without a routing config)."""
+    return Timings(
+        update_interval=settings.update_interval_s,
+        group_wait=settings.group_wait_s,
+        digest_threshold=settings.digest_threshold,
+    )
+
+
 def load_routing(settings: Settings) -> ConfigHolder | None:
     """The routing config named by TRIAGE_CONFIG (or ./triage.yml when present); None: every
     alert goes to DEFAULT_CHANNEL. A bad file stops start-up (ConfigError lists the problems)."""
     path = settings.triage_config or ("triage.yml" if os.path.exists("triage.yml") else None)
-    return ConfigHolder(path) if path else None
+    return ConfigHolder(path, base=env_timings(settings)) if path else None
 
 
 def make_subscriber(settings: Settings) -> Any:
@@ -105,7 +115,6 @@ def build(
     settings: Settings,
     *,
     clock: Callable[[], float] = time.time,
-    router: Router | None = None,
     with_puller: bool = True,
     pull_timeout: float = 10.0,
     metrics: Metrics | None = None,
@@ -121,24 +130,19 @@ def build(
     )
     store = RedisStore(client, settings.redis_prefix, retention)
     holder = load_routing(settings)
+    # One snapshot (routing config + timings) in force; a reload swaps it whole. Ingest, the
+    # notifier and escalation all read it through `live.snapshot`.
+    live: ConfigHolder | FixedConfig = holder or FixedConfig(env_timings(settings))
     subs = CachedSubscriptions(SubscriptionStore(client, settings.redis_prefix))
-    default = Target(settings.default_channel, settings.locale, settings.tz)
-    if router is None:
-        router = make_router(lambda: holder.current if holder else None, subs.get, default)
+    default = Destination(settings.default_channel, locale=settings.locale, timezone=settings.tz)
+    router = Router(
+        lambda: live.snapshot,
+        default,
+        subs.get,
+        persist=lambda gid, decision: store.set_fields(gid, decision.payload()),
+    )
     web = make_client(settings.slack_bot_token, settings.slack_api_url)
     sender = Sender(web, pace=ChannelPacer(store, clock), metrics=metrics)
-    # Timing: a routing config's `defaults:` wins; without one, the environment's settings.
-    update_interval, group_wait = settings.update_interval_s, settings.group_wait_s
-    digest_threshold = settings.digest_threshold
-    escalate_after = repeat_interval = None
-    if holder is not None:
-        d = holder.current.defaults
-        update_interval, group_wait, digest_threshold = (
-            d.update_interval,
-            d.group_wait,
-            d.digest_threshold,
-        )
-        escalate_after, repeat_interval = d.escalate_after, d.repeat_interval
     oncall = OnCall(
         OverrideStore(client, Keys(settings.redis_prefix)),
         lambda: holder.current if holder else None,
@@ -151,10 +155,7 @@ def build(
         router,
         default_channel=settings.default_channel,
         clock=clock,
-        update_interval=update_interval,
-        escalate_after=escalate_after,
-        repeat_interval=repeat_interval,
-        digest=DigestPolicy(threshold=digest_threshold),
+        config=lambda: live.snapshot,
         on_call=oncall.current,
     )
     lifecycle = Lifecycle(store, notifier, clock)
@@ -194,7 +195,6 @@ def build(
     import handlers
 
     handlers.register(app, deps)
-    policy = BatchPolicy(update_interval, group_wait)
     er_sync, on_result = None, None
     er_project = settings.error_reporting_project or (
         holder.current.error_reporting.project
@@ -225,9 +225,10 @@ def build(
     pipeline = Pipeline(
         store,
         fingerprinter,
-        policy=policy,
         clock=clock,
         on_result=on_result,
+        config=lambda: live.snapshot,
+        router=router,
         lifecycle=group_lifecycle if holder is not None else None,
         metrics=metrics,
     )
@@ -258,6 +259,7 @@ def build(
         deps,
         pipeline,
         holder,
+        router,
         push,
         er_sync,
         metrics,

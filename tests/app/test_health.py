@@ -13,11 +13,11 @@ import pytest
 import redis
 from triage_sandbox.pubsub_standin import PubSubStandIn
 from triage_sandbox.redis_server import redis_server
+from triage_sandbox.running import running_bot
 from triage_sandbox.slack_standin import SlackStandIn
 
 from bot.app import build
 from bot.config import SettingsError, load_settings
-from tests.botrig import running_bot
 
 
 def _health(events_url: str) -> tuple[int, dict[str, str]]:

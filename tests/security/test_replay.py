@@ -11,11 +11,11 @@ from collections.abc import Iterator
 
 import pytest
 from slack_sdk.signature import SignatureVerifier
+from triage_sandbox.running import running_bot
 from triage_sandbox.slack_standin import SlackStandIn
 
 from bot.app import Runtime
 from bot.models import ErrorEvent, Fingerprint
-from tests.botrig import running_bot
 
 SECRET = "replay-signing-secret-11"
 GID = "fp1-5ec0000000000011"
