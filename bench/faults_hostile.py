@@ -193,7 +193,7 @@ def scenario_replay(host: str, grouper: Grouper) -> Result:
 
     w = World("replay", host, replicas=2)
     try:
-        payloads = make_entries(500, ALL_BUGS, grouper, w.traffic, seed=23)
+        payloads = make_entries(500, ALL_BUGS[:3], grouper, w.traffic, seed=23)  # no digest
         w.publish(payloads)
         t0 = time.monotonic()
         rec = w.settle(t0, quiet=0)

@@ -8,19 +8,15 @@ answer (response_url) latency of signed `/triage top 24h`:
 * while 300 idle connections are held open (re-opened as the server times them out);
 * 2,000 in 20 s (100/s) over a day of history.
 
-    .venv/bin/python bench/http.py [--load N] [--seconds S]
+    .venv/bin/python bench/http_ack.py [--load N] [--seconds S]
+
+(Not bench/http.py: a script's directory comes first on sys.path, so that name would hide
+the standard library's `http` package from every other script in bench/.)
 
 Last line: http alone_p99_ms=... idle300_p99_ms=... load_ack_p99_ms=... load_answer_p99_ms=...
 """
 
-# ruff: noqa: E402  (the sys.path fix below must run before the imports)
 from __future__ import annotations
-
-import sys
-
-# Run as a script, this file's directory comes first on sys.path and its name would hide the
-# standard library's `http` package from everything imported below.
-sys.path[:] = [p for p in sys.path if not p.rstrip("/").endswith("bench")]
 
 import argparse
 import contextlib
@@ -30,6 +26,7 @@ import random
 import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import threading
 import time
