@@ -35,7 +35,7 @@ from triage_sandbox.slack_standin import SlackStandIn
 from bench.storm import SimClock
 from bot.incident.correlate import Candidate, correlate, episode_of
 from bot.ingest.pull import BatchPolicy, Pipeline
-from bot.metrics import METRICS
+from bot.metrics import Metrics
 from bot.notify.notifier import Notifier, Target
 from bot.notify.sender import Sender, make_client
 from bot.store.keys import NSHARDS, Keys
@@ -202,12 +202,14 @@ def run(rate: float, seconds: float, step: float, redis_url: str) -> dict[str, A
     prefix = f"bench{uuid.uuid4().hex[:8]}"
     clock = SimClock(T0)
     methods = ("chat.postMessage", "chat.update")
-    before_429 = sum(METRICS.slack_calls.value(method=m, result="ratelimited") for m in methods)
+    metrics = Metrics()
     try:
         with SlackStandIn("bench-signing-secret", "xoxb-bench", channel_rate_limit=True) as slack:
             store = RedisStore(client, prefix)
             pipeline = Pipeline(store, policy=BatchPolicy(30.0, 0.0), clock=clock)
-            sender = Sender(make_client("xoxb-bench", slack.api_url), sleep=clock.sleep)
+            sender = Sender(
+                make_client("xoxb-bench", slack.api_url), sleep=clock.sleep, metrics=metrics
+            )
             notifier = Notifier(
                 store, sender, lambda g: [Target(CHANNEL)], default_channel=CHANNEL, clock=clock
             )
@@ -230,9 +232,9 @@ def run(rate: float, seconds: float, step: float, redis_url: str) -> dict[str, A
                 c for c in ok if c.method == "chat.postMessage" and not c.args.get("thread_ts")
             ]
             updates = [c for c in ok if c.method == "chat.update"]
-            unhandled = (
-                sum(METRICS.slack_calls.value(method=m, result="ratelimited") for m in methods)
-                - before_429
+            unhandled = sum(
+                metrics.value("triage_slack_calls_total", method=m, result="ratelimited")
+                for m in methods
             )
             cands, groups = stored_candidates(store, client)
             outage = {g.id for g in groups.values() if g.service in OUTAGE_SERVICES}
