@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot import slack_ids
+
 # Google's resource names: a project id is 6-30 of [a-z0-9-], starting with a letter and not
 # ending with "-", optionally scoped by a domain (`example.com:my-project`); a subscription id
 # is 3-255 of [A-Za-z0-9-_.~+%], starting with a letter.
@@ -15,7 +17,6 @@ _PROJECT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 _DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*(?:\.[a-z0-9][a-z0-9-]*)+$")
 _SUBSCRIPTION_ID = re.compile(r"^[A-Za-z][\w.~+%-]{2,254}$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-_CHANNEL = re.compile(r"^(?:[CGD][A-Z0-9]{2,}|#[a-z0-9][a-z0-9._-]{0,79})$")
 
 
 class Settings(BaseSettings):
@@ -143,7 +144,7 @@ class Settings(BaseSettings):
     @field_validator("default_channel")
     @classmethod
     def _channel(cls, v: str) -> str:
-        if not _CHANNEL.match(v):
+        if not (slack_ids.is_channel(v, dm=True) or slack_ids.is_channel_name(v)):
             raise ValueError("must be a channel id (C0123ABCD) or #name")
         return v
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot import slack_ids
 from bot.i18n import t
 from bot.notify.blocks import escape
 from bot.notify.notifier import Notifier
@@ -16,7 +16,6 @@ from bot.snoozes import ESCALATING_FACTOR, escalating_arg
 from bot.store.redis_store import Group, RedisStore
 
 log = logging.getLogger(__name__)
-_USER = re.compile(r"^[UW][A-Z0-9]{1,20}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +47,7 @@ class Lifecycle:
         scope: str = "",
     ) -> Outcome:
         """`scope` ("env=staging") limits a snooze to entries with that value (bot.snoozes)."""
-        if transition == "assign" and not _USER.match(str(arg)):
+        if transition == "assign" and not slack_ids.is_user(str(arg)):
             return Outcome(False, t("error.bad_value", locale))
         now = self.clock()
         if transition == "snooze_escalating":  # the hour before the snooze is its baseline

@@ -24,6 +24,7 @@ from slack_sdk.models.blocks import (
     UserSelectElement,
 )
 
+from bot import slack_ids
 from bot.i18n import t
 from bot.notify.actions import SNOOZE_CHOICES, Action, encode_value
 from bot.store.redis_store import Group
@@ -35,13 +36,12 @@ FALLBACK_TEXT_MAX = 3000
 SPARK = "▁▂▃▄▅▆▇█"
 
 
-_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{1,20}$")
 SYSTEM_USERS = {"error-reporting": "user.error_reporting"}
 
 
 def mention(user: str, loc: str = "en") -> str:
     """A Slack mention for a user id; a named system actor (e.g. Error Reporting) as text."""
-    if _SLACK_USER.match(user):
+    if slack_ids.is_user(user):
         return f"<@{user}>"
     if user in SYSTEM_USERS:
         return t(SYSTEM_USERS[user], loc)

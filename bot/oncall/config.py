@@ -21,16 +21,14 @@ teams:
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
+from bot import slack_ids
 from bot.oncall.rotation import WEEK_S, Rotation, parse_handoff
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
-_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
-_USERGROUP = re.compile(r"^S[A-Z0-9]{2,}$")
 
 
 def _fail(message: str, fix: str) -> Any:
@@ -56,7 +54,7 @@ class RotationConfig(BaseModel):
         if not isinstance(items, list | tuple) or not items:
             _fail("members must be a list of Slack user ids", "e.g. members: [U01ALICE, U02BOB]")
         for m in items:
-            if not isinstance(m, str) or not _USER.match(m):
+            if not slack_ids.is_user(m):
                 _fail(
                     f"{m!r} is not a Slack user id",
                     "use the member ids (profile > ⋮ > Copy member ID), e.g. U0123ABCD",
@@ -68,7 +66,7 @@ class RotationConfig(BaseModel):
     def _usergroup(cls, v: Any) -> Any:
         if isinstance(v, str) and v.startswith("<!subteam^"):
             v = v.removeprefix("<!subteam^").split("|")[0].rstrip(">")
-        if not isinstance(v, str) or not _USERGROUP.match(v):
+        if not slack_ids.is_usergroup(v):
             _fail(
                 f"{v!r} is not a Slack user group id",
                 "use the group's id S0123ABCD (its mention is <!subteam^S0123ABCD>)",

@@ -3,12 +3,13 @@ the answer; bot.query.commands wires it). Every answer to a person says what to 
 
 from __future__ import annotations
 
+from bot.durations import parse_duration
 from bot.i18n import t
 from bot.notify.blocks import escape, fmt_time
 from bot.oncall.rotation import OnCall as Who
 from bot.oncall.rotation import until_time
 from bot.oncall.service import OnCall, TeamOnCall
-from bot.routing.config import Config, parse_duration
+from bot.routing.config import Config
 
 DEFAULT_TAKE_S = 3600.0  # `take` without a time, when no shift ends: one hour
 

@@ -9,21 +9,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from bot import slack_ids
 from bot.deps import Deps
+from bot.durations import parse_duration
 from bot.i18n import t
 from bot.notify.blocks import escape, links_line
 from bot.oncall.slash import answer_oncall
 from bot.query import blocks as qb
-from bot.routing.config import parse_duration
 from bot.routing.match import SEVERITIES
 from bot.snoozes import ESCALATING_FACTOR, parse_scope
 from bot.store.history import WINDOWS
 from bot.store.subscriptions import Subscription
 
 ACTIONS = {"ack": "acknowledge", "resolve": "resolve", "unsnooze": "unsnooze", "reopen": "reopen"}
-_CHANNEL = re.compile(
-    r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$|^([CG][A-Z0-9]{2,})$|^(#[a-z0-9][a-z0-9._-]*)$"
-)
 _PATTERN = re.compile(r"^[A-Za-z0-9*?._/-]{1,100}$")
 _COUNT = re.compile(r"^x?(\d{1,6})x?$")
 
@@ -33,11 +31,6 @@ class Reply:
     text: str
     blocks: list[dict[str, Any]] = field(default_factory=list)
     share: bool = False
-
-
-def _channel(word: str) -> str | None:
-    m = _CHANNEL.match(word)
-    return next((g for g in m.groups() if g), None) if m else None
 
 
 def answer(deps: Deps, text: str, *, user: str, channel: str) -> Reply:
@@ -187,7 +180,7 @@ def _subscribe(deps: Deps, args: list[str], user: str, channel: str) -> Reply:
         # Severity first: "CRITICAL" also has the shape of a channel id (C + capitals).
         if a.upper() in SEVERITIES:
             severity = a.upper()
-        elif (ch := _channel(a)) is not None:
+        elif (ch := slack_ids.channel_ref(a)) is not None:
             target = ch
         else:
             return Reply(
@@ -204,7 +197,7 @@ def _unsubscribe(deps: Deps, args: list[str], user: str, channel: str) -> Reply:
     loc = deps.locale
     if not args:
         return Reply(t("cmd.subscribe_usage", loc))
-    target = _channel(args[1]) if len(args) > 1 else channel
+    target = slack_ids.channel_ref(args[1]) if len(args) > 1 else channel
     if target is None:
         return Reply(t("cmd.bad_argument", loc, value=escape(args[1])))
     assert deps.subscriptions is not None
@@ -215,7 +208,7 @@ def _unsubscribe(deps: Deps, args: list[str], user: str, channel: str) -> Reply:
 
 
 def _subscriptions(deps: Deps, args: list[str], user: str, channel: str) -> Reply:
-    target = _channel(args[0]) if args else channel
+    target = slack_ids.channel_ref(args[0]) if args else channel
     if target is None:
         return Reply(t("cmd.bad_argument", deps.locale, value=escape(args[0])))
     assert deps.subscriptions is not None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from fnmatch import fnmatchcase
 
+from bot import slack_ids
 from bot.models import ErrorEvent
 from bot.notify.notifier import Target
 from bot.routing.config import Config
@@ -18,7 +19,7 @@ def _oncall(handles: Sequence[str]) -> str:
     a bare @handle stays text (Slack only pings a user group by its <!subteam^ID>)."""
     out = []
     for h in handles:
-        if h.startswith(("U", "W")) and h[1:].isalnum():
+        if slack_ids.is_user(h):
             out.append(f"<@{h}>")
         else:
             out.append(h)

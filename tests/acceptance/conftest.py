@@ -123,13 +123,20 @@ def start_bot(
     tmp = tempfile.TemporaryDirectory(prefix="triage-acceptance-")
 
     def start(
-        config: str | None = None, env: Mapping[str, str] | None = None, *, run: bool = True
+        config: str | None = None,
+        env: Mapping[str, str] | None = None,
+        *,
+        run: bool = True,
+        replica_of: BotProcess | None = None,
     ) -> BotProcess:
         """A BotProcess, started and healthy; with run=False, not started (for tests of a
-        start-up that must fail: `bot.run_to_exit()`)."""
+        start-up that must fail: `bot.run_to_exit()`); `replica_of`: one more replica of a
+        bot (same Redis prefix and subscription)."""
         workdir = Path(tmp.name) / f"bot{len(made)}"
         workdir.mkdir()
-        bot = BotProcess(slack, pubsub, redis_url, workdir, config=config, env=env)
+        bot = BotProcess(
+            slack, pubsub, redis_url, workdir, config=config, env=env, replica_of=replica_of
+        )
         made.append(bot)
         return bot.start() if run else bot
 

@@ -158,21 +158,27 @@ class BotProcess:
         config: str | None,
         env: Mapping[str, str] | None = None,
         default_channel: str = "C0ALERTS",
+        replica_of: BotProcess | None = None,
     ) -> None:
+        """`replica_of`: another replica of that bot (its Redis prefix, its subscription)."""
         self.slack = slack
         self.backend = backend
         self.redis_url = redis_url
         self.workdir = workdir
-        self.prefix = f"acc{uuid.uuid4().hex[:10]}"
         self.port = free_port()
         self.default_channel = default_channel
         self.config_path = workdir / "triage.yml"
         if config is not None:
             self.config_path.write_text(config)
-        n = next(_ids)
-        self.topic, self.subscription = backend.create_topic_and_subscription(
-            backend.unique_name(f"acc-logs-{n}"), backend.unique_name(f"acc-bot-{n}")
-        )
+        if replica_of is not None:
+            self.prefix = replica_of.prefix
+            self.topic, self.subscription = replica_of.topic, replica_of.subscription
+        else:
+            self.prefix = f"acc{uuid.uuid4().hex[:10]}"
+            n = next(_ids)
+            self.topic, self.subscription = backend.create_topic_and_subscription(
+                backend.unique_name(f"acc-logs-{n}"), backend.unique_name(f"acc-bot-{n}")
+            )
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("SLACK_")},
             "SLACK_BOT_TOKEN": slack.bot_token,

@@ -59,7 +59,8 @@ def test_search_finds_by_title_or_service(start_bot) -> None:
 def test_stats_counts_errors_per_service(start_bot) -> None:
     bot, _ = _two_groups(start_bot)
     answer = bot.slash("stats")
-    assert "*checkout*: 5 errors" in answer and "*search-api*: 2 errors" in answer, answer
+    assert "*checkout*: 5 errors · 1 new groups · 0 regressions" in answer, answer
+    assert "*search-api*: 2 errors · 1 new groups" in answer, answer
 
 
 def test_share_posts_the_answer_in_the_channel(start_bot) -> None:

@@ -166,6 +166,8 @@ def test_regression_after_resolve(start_bot) -> None:
     # ... and shown in the channel too (a regression reply is broadcast)
     post = next(c for c in bot.slack.calls_for("chat.postMessage") if "Regressed" in str(c.args))
     assert post.args.get("reply_broadcast") in (True, "true", "1")
+    # ... and counted: /triage stats
+    assert "*api*: 2 errors · 1 new groups · 1 regressions" in bot.slash("stats api")
 
 
 def test_new_revision_thread_reply(start_bot) -> None:

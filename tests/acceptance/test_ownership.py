@@ -176,3 +176,28 @@ def test_escalation_mentions_whoever_is_on_call_then_the_fallback(start_bot) -> 
     )
     assert float(repeat["ts"]) >= handoff  # after the handoff: the new person ...
     assert "S0PAYONCALL" in message_text(repeat)  # ... then the team's fallback
+
+
+def test_usergroup_members_are_on_call_and_escalated_to(start_bot, slack) -> None:
+    from triage_sandbox.slack_standin import Usergroup
+
+    slack.workspace.usergroups["S0SEARCHOC"] = Usergroup("search-oncall", "", ("U0KEN", "U0YUKI"))
+    config = (
+        "defaults: {update_interval: 1s, group_wait: 0s, escalate_after: 2s, digest_threshold: 50}\n"
+        "teams:\n"
+        "  - {name: sre, channel: C0SRE}\n"
+        "  - name: search\n"
+        "    channel: C0SEARCH\n"
+        "    rotation: {usergroup: S0SEARCHOC}\n"
+        "routes:\n"
+        "  - {match: {service: search-api}, team: search}\n"
+        "default_route: {team: sre}\n"
+    )
+    bot = start_bot(config)
+    answer = bot.slash("oncall", channel="C0SEARCH")
+    assert "*search* on call now: <@U0KEN> <@U0YUKI> (user group)" in answer, answer
+    bot.publish([log_entry("search-api", "index shard unavailable")])
+    _alert(bot, "C0SEARCH", "index shard unavailable")
+    reply = bot.wait_for_reply("C0SEARCH", lambda r: "still unacknowledged" in str(r), timeout=8)
+    assert "<@U0KEN> <@U0YUKI>" in message_text(reply)
+    assert bot.slack.calls_for("usergroups.users.list")  # asked Slack who is in the group

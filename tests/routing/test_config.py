@@ -13,7 +13,6 @@ from bot.routing.config import (
     check_config,
     load_config,
     parse_config,
-    parse_duration,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -71,29 +70,6 @@ def test_example_file_validates() -> None:
     assert len(config.teams) >= 3 and len(config.routes) >= 3
     assert config.error_reporting is not None
     assert len(config.fingerprint_rules) == 2
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("15m", 900.0),
-        ("1h30m", 5400.0),
-        ("30s", 30.0),
-        ("0s", 0.0),
-        ("2d", 172800.0),
-        ("1w1d", 691200.0),
-        ("250ms", 0.25),
-        ("1m30s500ms", 90.5),
-    ],
-)
-def test_parse_duration(text: str, expected: float) -> None:
-    assert parse_duration(text) == expected
-
-
-@pytest.mark.parametrize("text", ["", "15", "15 m", "m", "30s1m", "1h1h", "-5m", "1.5h", "15min"])
-def test_parse_duration_rejects(text: str) -> None:
-    with pytest.raises(ValueError):
-        parse_duration(text)
 
 
 # (text with one mistake, line, path, words in the message, words in the fix)

@@ -8,8 +8,8 @@ Durations are strings of digits and units, largest first: "30s", "15m", "1h30m",
 They are held as seconds (float) once validated.
 """
 
+from bot.durations import parse_duration
 from bot.routing.config.cli import add_arguments_check_config, cmd_check_config
-from bot.routing.config.fields import parse_duration
 from bot.routing.config.loader import ConfigError, Problem, check_config, load_config, parse_config
 from bot.routing.config.model import (
     Config,

@@ -14,6 +14,9 @@ from typing import Annotated, Any, Literal, NoReturn
 from pydantic import BeforeValidator, PlainSerializer, PlainValidator
 from pydantic_core import PydanticCustomError
 
+from bot import slack_ids
+from bot.durations import FIX as DURATION_FIX
+from bot.durations import parse_duration
 from bot.routing.match import SEVERITIES, StrMatcher, compile_matcher
 
 ERR = "triage_config"  # pydantic error type of every error raised here; ctx carries the fix
@@ -55,43 +58,17 @@ def did_you_mean(word: str, options: list[str] | tuple[str, ...]) -> str:
 
 # --- scalar types -------------------------------------------------------------------------------
 
-_DURATION_PART = re.compile(r"(\d+)(ms|w|d|h|m|s)")
-_UNIT_S = {"w": 604800.0, "d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
-_UNIT_ORDER = list(_UNIT_S)
-_DURATION_FIX = (
-    "write digits and units w, d, h, m, s, ms, largest first, e.g. '30s', '15m', '1h30m'"
-)
-
-
-def parse_duration(text: str) -> float:
-    """'1h30m' -> 5400.0. Raises ValueError with a human message on anything else."""
-    s = text.strip()
-    pos, total, last = 0, 0.0, -1
-    for m in _DURATION_PART.finditer(s):
-        if m.start() != pos:
-            break
-        unit = _UNIT_ORDER.index(m.group(2))
-        if unit <= last:
-            raise ValueError("units must appear once each, largest first (h before m before s)")
-        last, pos = unit, m.end()
-        total += int(m.group(1)) * _UNIT_S[m.group(2)]
-    if not s or pos != len(s):
-        raise ValueError("not a duration")
-    return total
-
 
 def check_duration(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        fail(f"expected a duration such as '15m', got {yaml_kind(value)}", _DURATION_FIX)
+        fail(f"expected a duration such as '15m', got {yaml_kind(value)}", DURATION_FIX)
     if not isinstance(value, str):
-        fail(
-            f"{value} has no unit", f"write '{value}s' for seconds, or e.g. '15m'; {_DURATION_FIX}"
-        )
+        fail(f"{value} has no unit", f"write '{value}s' for seconds, or e.g. '15m'; {DURATION_FIX}")
     try:
         return parse_duration(value)
     except ValueError as exc:
         reason = "" if str(exc) == "not a duration" else f": {exc}"
-        fail(f"{value!r} is not a duration{reason}", _DURATION_FIX)
+        fail(f"{value!r} is not a duration{reason}", DURATION_FIX)
 
 
 Duration = Annotated[float, BeforeValidator(check_duration)]
@@ -197,7 +174,6 @@ RegexMatcher = Annotated[
 ]
 Regex = Annotated[re.Pattern[str], PlainValidator(_regex), PlainSerializer(lambda p: p.pattern)]
 
-_CHANNEL = re.compile(r"^(?:[CG][A-Z0-9]{2,}|#[a-z0-9][a-z0-9._-]{0,79})$")
 _CHANNEL_FIX = "use the channel id ('C0123ABCD', from the channel's details) or '#name' in quotes"
 
 
@@ -210,9 +186,9 @@ def _channel(value: Any) -> str:
         )
     if not isinstance(value, str):
         fail(f"expected a channel, got {yaml_kind(value)}", _CHANNEL_FIX)
-    if _CHANNEL.match(value):
+    if slack_ids.is_channel(value) or slack_ids.is_channel_name(value):
         return value
-    if _CHANNEL.match(value.upper()) and value[:1] in "cg":
+    if slack_ids.is_channel(value.upper()) and value[:1] in "cg":
         fix = f"channel ids are upper case: {value.upper()!r}"
     elif re.fullmatch(r"[a-z0-9][a-z0-9._-]{0,79}", value):
         fix = f"write '#{value}' (with # and in quotes) or the channel id"
@@ -226,9 +202,6 @@ def _channel(value: Any) -> str:
 
 
 _HANDLE = re.compile(r"^@[A-Za-z0-9][A-Za-z0-9._-]*$")
-_SUBTEAM = re.compile(r"^<!subteam\^S[A-Z0-9]+(?:\|@?[^>]+)?>$")
-_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
-_USER_MENTION = re.compile(r"^<@([UW][A-Z0-9]{2,})>$")
 _ONCALL_FIX = (
     "use a user group handle ('@sre-oncall', quoted), its mention '<!subteam^S0123ABCD>', "
     "or a list of user ids like ['U0123ABCD', 'U0456EFGH']"
@@ -237,12 +210,18 @@ _ONCALL_FIX = (
 
 def _oncall_item(value: Any) -> str:
     if isinstance(value, str):
-        m = _USER_MENTION.match(value)
+        m = slack_ids.USER_MENTION.fullmatch(value)
         if m:
             return m.group(1)
-        if _HANDLE.match(value) or _SUBTEAM.match(value) or _USER.match(value):
+        if (
+            _HANDLE.match(value)
+            or slack_ids.USERGROUP_MENTION.fullmatch(value)
+            or slack_ids.is_user(value)
+        ):
             return value
-        if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", value) and not _USER.match(value.upper()):
+        if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", value) and not slack_ids.is_user(
+            value.upper()
+        ):
             fail(
                 f"{value!r} is not a user group handle or user id",
                 f"if it is a user group handle write '@{value}' (quoted); " + _ONCALL_FIX,
