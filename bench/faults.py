@@ -27,7 +27,6 @@ import random
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -46,6 +45,8 @@ from google.pubsub_v1.services.publisher.transports import PublisherGrpcTranspor
 from google.pubsub_v1.services.subscriber.transports import SubscriberGrpcTransport
 from triage_sandbox.pubsub_emulator import PubSubEmulator, emulator_available
 from triage_sandbox.pubsub_standin import PubSubStandIn
+from triage_sandbox.redis_server import RedisServer
+from triage_sandbox.service import free_port
 from triage_sandbox.slack_standin import ApiCall, SlackStandIn
 from triage_sandbox.traffic import BUGS, STORM_BUGS, Bug, entry
 
@@ -62,7 +63,7 @@ SECRET = "faults-signing-secret-4f1c"
 TOKEN = "xoxb-faults-0000"
 GID = re.compile(r"fp\d-[0-9a-z]+")
 
-# Scaled-down figures (the issue's in brackets).
+# Scaled down to fit a run of minutes (the full-size scenario's figure in brackets).
 REDIS_DOWN_S = 30.0  # [30 s]
 SLACK_FAULT_S = 30.0  # [60 s]: 500s and 429s (Retry-After) on every call
 STORM_ENTRIES = 100_000  # [100,000]
@@ -70,12 +71,6 @@ DEADLINE_S = 240.0  # per scenario, waiting for the final state
 
 
 # ---- processes ------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def rss_mb(pid: int) -> float:
@@ -87,53 +82,6 @@ def rss_mb(pid: int) -> float:
     except OSError:
         pass
     return 0.0
-
-
-class RedisServer:
-    """Our own redis-server on a free loopback port. `durable`: AOF with fsync on every write
-    (a restart keeps everything); else no persistence at all."""
-
-    def __init__(self, workdir: Path, durable: bool = False) -> None:
-        self.dir = workdir / "redis"
-        self.dir.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
-        self.durable = durable
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        persist = ["--appendonly", "yes", "--appendfsync", "always"] if self.durable else []
-        args = ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", ""]
-        args += persist or ["--appendonly", "no"]
-        args += ["--dir", str(self.dir)]
-        log = (self.dir / "redis.log").open("ab")
-        self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 15
-        while True:
-            with contextlib.suppress(redis.RedisError):
-                if redis.Redis.from_url(self.url, socket_connect_timeout=0.5).ping():
-                    return
-            if time.monotonic() > deadline or self.proc.poll() is not None:
-                raise RuntimeError(f"redis-server on {self.port} did not start")
-            time.sleep(0.05)
-
-    def kill(self) -> None:
-        """SIGKILL: an abrupt stop (with AOF + fsync always nothing acknowledged is lost)."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
 
 
 class Replica:
@@ -268,7 +216,7 @@ class World:
     ) -> None:
         self.name = name
         self.dir = Path(tempfile.mkdtemp(prefix=f"tb-faults-{name}-"))
-        self.redis = RedisServer(self.dir, durable=durable_redis)
+        self.redis = RedisServer(self.dir / "redis", durable=durable_redis)
         self.redis.start()
         self.slack = SlackStandIn(SECRET, TOKEN)
         self.slack.start()

@@ -24,11 +24,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import redis
+from triage_sandbox.clock import FakeClock
 from triage_sandbox.slack_standin import SlackStandIn
 
-from bot.ingest.pull import BatchPolicy, Pipeline
+from bot.ingest.pull import Pipeline
 from bot.metrics import Metrics
-from bot.notify.notifier import Notifier, Target
+from bot.models import Destination
+from bot.notify.notifier import Notifier
 from bot.notify.sender import Sender, make_client
 from bot.store.keys import NSHARDS, Keys
 from bot.store.redis_store import RedisStore
@@ -36,17 +38,6 @@ from bot.store.redis_store import RedisStore
 T0 = 1_764_000_000.0
 CHANNEL = "C0ALERTS"
 PROJECT = "demo-prod"
-
-
-class SimClock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def entry(bug: int, n: int, ts: float, rng: random.Random) -> dict[str, Any]:
@@ -93,17 +84,21 @@ def run(errors: int, groups: int, seconds: float, step: float, redis_url: str) -
     ]
     client = redis.Redis.from_url(redis_url)
     prefix = f"bench{uuid.uuid4().hex[:8]}"
-    clock = SimClock(T0)
+    clock = FakeClock(T0)
     metrics = Metrics()
     try:
         with SlackStandIn("bench-signing-secret", "xoxb-bench", channel_rate_limit=True) as slack:
             store = RedisStore(client, prefix)
-            pipeline = Pipeline(store, policy=BatchPolicy(30.0, 0.0), clock=clock)
+            pipeline = Pipeline(store, clock=clock)
             sender = Sender(
                 make_client("xoxb-bench", slack.api_url), sleep=clock.sleep, metrics=metrics
             )
             notifier = Notifier(
-                store, sender, lambda g: [Target(CHANNEL)], default_channel=CHANNEL, clock=clock
+                store,
+                sender,
+                lambda g: [Destination(CHANNEL)],
+                default_channel=CHANNEL,
+                clock=clock,
             )
             i = 0
             end = T0 + seconds + 65.0  # the storm, then time for the coalesced updates

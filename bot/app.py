@@ -17,30 +17,32 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 import redis
-from slack_bolt import App
+from slack_bolt import App, BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot.config import Settings, SettingsError, load_settings
 from bot.deps import Deps
 from bot.grouping import make_fingerprinter
+from bot.health import Health, check_eviction_policy, token_problem
 from bot.http_server import HttpLimits, HttpServer, guard_slack
-from bot.ingest.pull import BatchPolicy, Pipeline, Puller
+from bot.ingest.pull import Pipeline, Puller
 from bot.ingest.push import CertCache, PushVerifier, handle_push
 from bot.lifecycle import Lifecycle
 from bot.logs import silence_body_loggers
 from bot.metrics import CONTENT_TYPE, Metrics
-from bot.models import ErrorEvent
-from bot.notify.notifier import Notifier, Router, Target
+from bot.models import Destination, ErrorEvent, Timings
+from bot.notify.notifier import Notifier
 from bot.notify.pacing import ChannelPacer
-from bot.notify.sender import Sender, make_client
+from bot.notify.sender import TOKEN_REFUSED, Sender, make_client
 from bot.oncall.service import OnCall
 from bot.routing.config import ConfigError
-from bot.routing.reload import ConfigHolder
-from bot.routing.router import make_router
+from bot.routing.reload import ConfigHolder, FixedConfig
+from bot.routing.router import Router
 from bot.snoozes import GroupLifecycle
 from bot.store.keys import Keys
 from bot.store.oncall import OverrideStore
-from bot.store.redis_store import DigestPolicy, Group, RedisStore, Retention
+from bot.store.redis_store import Group, RedisStore, Retention
+from bot.store.replay import ReplayGuard, request_id
 from bot.store.subscriptions import CachedSubscriptions, SubscriptionStore
 
 if TYPE_CHECKING:
@@ -60,17 +62,28 @@ class Runtime:
     puller: Puller | None
     deps: Deps
     pipeline: Pipeline
-    config: ConfigHolder | None = None
+    config: ConfigHolder | None = None  # None: no routing config file
+    router: Router | None = None
     push: PushVerifier | None = None
     er_sync: ErrorReportingSync | None = None
     metrics: Metrics = field(default_factory=Metrics)  # this runtime's /metrics
+    health: Health | None = None
+
+
+def env_timings(settings: Settings) -> Timings:
+    """The timings of the environment (what applies without a routing config)."""
+    return Timings(
+        update_interval=settings.update_interval_s,
+        group_wait=settings.group_wait_s,
+        digest_threshold=settings.digest_threshold,
+    )
 
 
 def load_routing(settings: Settings) -> ConfigHolder | None:
     """The routing config named by TRIAGE_CONFIG (or ./triage.yml when present); None: every
     alert goes to DEFAULT_CHANNEL. A bad file stops start-up (ConfigError lists the problems)."""
     path = settings.triage_config or ("triage.yml" if os.path.exists("triage.yml") else None)
-    return ConfigHolder(path) if path else None
+    return ConfigHolder(path, base=env_timings(settings)) if path else None
 
 
 def make_subscriber(settings: Settings) -> Any:
@@ -102,7 +115,6 @@ def build(
     settings: Settings,
     *,
     clock: Callable[[], float] = time.time,
-    router: Router | None = None,
     with_puller: bool = True,
     pull_timeout: float = 10.0,
     metrics: Metrics | None = None,
@@ -110,6 +122,7 @@ def build(
     silence_body_loggers()
     metrics = metrics if metrics is not None else Metrics()
     client = make_redis(settings)
+    check_eviction_policy(client)
     retention = Retention(
         group_s=settings.retention_group_days * 86400,
         minutes_s=settings.retention_minutes_hours * 3600,
@@ -117,24 +130,19 @@ def build(
     )
     store = RedisStore(client, settings.redis_prefix, retention)
     holder = load_routing(settings)
+    # One snapshot (routing config + timings) in force; a reload swaps it whole. Ingest, the
+    # notifier and escalation all read it through `live.snapshot`.
+    live: ConfigHolder | FixedConfig = holder or FixedConfig(env_timings(settings))
     subs = CachedSubscriptions(SubscriptionStore(client, settings.redis_prefix))
-    default = Target(settings.default_channel, settings.locale, settings.tz)
-    if router is None:
-        router = make_router(lambda: holder.current if holder else None, subs.get, default)
+    default = Destination(settings.default_channel, locale=settings.locale, timezone=settings.tz)
+    router = Router(
+        lambda: live.snapshot,
+        default,
+        subs.get,
+        persist=lambda gid, decision: store.set_fields(gid, decision.payload()),
+    )
     web = make_client(settings.slack_bot_token, settings.slack_api_url)
     sender = Sender(web, pace=ChannelPacer(store, clock), metrics=metrics)
-    # Timing: a routing config's `defaults:` wins; without one, the environment's settings.
-    update_interval, group_wait = settings.update_interval_s, settings.group_wait_s
-    digest_threshold = settings.digest_threshold
-    escalate_after = repeat_interval = None
-    if holder is not None:
-        d = holder.current.defaults
-        update_interval, group_wait, digest_threshold = (
-            d.update_interval,
-            d.group_wait,
-            d.digest_threshold,
-        )
-        escalate_after, repeat_interval = d.escalate_after, d.repeat_interval
     oncall = OnCall(
         OverrideStore(client, Keys(settings.redis_prefix)),
         lambda: holder.current if holder else None,
@@ -147,10 +155,7 @@ def build(
         router,
         default_channel=settings.default_channel,
         clock=clock,
-        update_interval=update_interval,
-        escalate_after=escalate_after,
-        repeat_interval=repeat_interval,
-        digest=DigestPolicy(threshold=digest_threshold),
+        config=lambda: live.snapshot,
         on_call=oncall.current,
     )
     lifecycle = Lifecycle(store, notifier, clock)
@@ -181,10 +186,19 @@ def build(
     def on_error(error: Exception, body: dict[str, Any]) -> None:  # edge: Bolt's error handler
         log.error("slack listener failed: %s", type(error).__name__, exc_info=error)
 
+    replays = ReplayGuard(client, store.keys)
+
+    @app.middleware
+    def drop_replays(body: dict[str, Any], next: Callable[[], Any]) -> Any:
+        rid = request_id(body)
+        if rid is not None and not replays.first_time(rid):
+            log.warning("dropped a replayed Slack request (%s)", body.get("type", "command"))
+            return BoltResponse(status=200, body="")
+        return next()
+
     import handlers
 
     handlers.register(app, deps)
-    policy = BatchPolicy(update_interval, group_wait)
     er_sync, on_result = None, None
     er_project = settings.error_reporting_project or (
         holder.current.error_reporting.project
@@ -215,9 +229,10 @@ def build(
     pipeline = Pipeline(
         store,
         fingerprinter,
-        policy=policy,
         clock=clock,
         on_result=on_result,
+        config=lambda: live.snapshot,
+        router=router,
         lifecycle=group_lifecycle if holder is not None else None,
         metrics=metrics,
     )
@@ -238,8 +253,21 @@ def build(
             settings.push_service_account,
             CertCache(settings.push_certs_url),
         )
+    health = Health(store, web, puller, sender)
     return Runtime(
-        settings, app, store, notifier, puller, deps, pipeline, holder, push, er_sync, metrics
+        settings,
+        app,
+        store,
+        notifier,
+        puller,
+        deps,
+        pipeline,
+        holder,
+        router,
+        push,
+        er_sync,
+        metrics,
+        health,
     )
 
 
@@ -262,7 +290,7 @@ def _incidents(
         for tg in router(g):
             if tg.team:
                 out.extend(oncall.current(tg.team, now))
-            out.extend(tg.oncall.split())
+            out.extend(tg.oncall)
         return out
 
     def act(gid: str, transition: str, user: str) -> bool:
@@ -276,7 +304,8 @@ def _incidents(
 def _token_verified(web: Any) -> bool:
     """Bolt checks the token (auth.test) at start-up and raises on any failure, so a Slack
     outage (5xx, 429) at start-up would stop the replica and, with it, ingest, which does not
-    need Slack. Check it here: a refused token stops start-up as before; a transient failure
+    need Slack. Check it here: a refused token stops start-up with one line saying what to do
+    (Pub/Sub keeps the entries meanwhile: a bot that cannot post must not look up); a transient failure
     (after the client's retries) starts the bot with Bolt's check deferred to the first request."""
     from slack_sdk.errors import SlackApiError
 
@@ -285,8 +314,8 @@ def _token_verified(web: Any) -> bool:
     except SlackApiError as exc:
         data = exc.response.data if exc.response is not None else None
         error = data.get("error") if isinstance(data, dict) else None
-        if error in ("invalid_auth", "not_authed", "account_inactive", "token_revoked"):
-            return True  # let Bolt report it exactly as before
+        if error in TOKEN_REFUSED:
+            raise SettingsError(token_problem(error)) from None  # one line, not a traceback
         log.warning(
             "Slack auth.test failed at start-up (%s); starting anyway", error or "http error"
         )
@@ -303,13 +332,8 @@ def wsgi_app(rt: Runtime) -> Callable[[dict[str, Any], Callable[..., Any]], Iter
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if path == "/healthz":
-            ok, detail = True, {"redis": "ok", "pubsub": "ok"}
-            try:
-                rt.store.r.ping()
-            except redis.RedisError as exc:
-                ok, detail["redis"] = False, type(exc).__name__
-            if rt.puller is not None and not rt.puller.healthy.is_set():
-                detail["pubsub"] = "not yet pulled"
+            assert rt.health is not None
+            ok, detail = rt.health.check()
             body = json.dumps({"ok": ok, **detail}).encode()
             start_response(
                 "200 OK" if ok else "503 Service Unavailable",
@@ -380,16 +404,37 @@ def serve(settings: Settings) -> None:
     signal.signal(signal.SIGINT, lambda *_: done.set())
     done.wait()
     log.info("stopping: finishing in-flight batches")
+    started = time.monotonic()
+    stops: list[Callable[[], None]] = []
     if rt.puller is not None:
-        rt.puller.stop()
+        stops.append(rt.puller.stop)
     if socket_mode is not None:
-        socket_mode.close()
-    rt.notifier.stop()
+        stops.append(socket_mode.close)
+    stops.append(rt.notifier.stop)
     if rt.deps.incidents is not None:
-        rt.deps.incidents.stop()
+        stops.append(rt.deps.incidents.stop)
     if rt.er_sync is not None:
-        rt.er_sync.stop()
-    server.shutdown()
+        stops.append(rt.er_sync.stop)
+    _stop_all(stops, STOP_BUDGET_S)
+    server.shutdown(timeout=1.0)
+    log.info("stopped in %.1f s", time.monotonic() - started)
+
+
+# Cloud Run sends SIGKILL 10 s after SIGTERM: everything stops, concurrently, within 8 s.
+STOP_BUDGET_S = 7.0
+
+
+def _stop_all(stops: list[Callable[[], None]], budget: float) -> None:
+    """Run the stops at once (each waits for its own loop), give up on any past `budget`:
+    what it had not finished is still in Pub/Sub or the Redis outbox, and is redone."""
+    threads = [threading.Thread(target=stop, daemon=True) for stop in stops]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + budget
+    for t, stop in zip(threads, stops, strict=True):
+        t.join(max(0.0, deadline - time.monotonic()))
+        if t.is_alive():
+            log.warning("stopping: %s did not finish in time", getattr(stop, "__qualname__", stop))
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import uuid
 from collections.abc import Iterator
 
@@ -17,12 +16,6 @@ pytest_plugins = ["tests.pubsub_fixtures"]
 for _name in list(os.environ):
     if _name.startswith("SLACK_"):
         del os.environ[_name]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="session")

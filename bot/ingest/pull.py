@@ -14,7 +14,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import redis
@@ -24,7 +23,9 @@ from google.cloud import pubsub_v1
 from bot.fingerprint import fingerprint
 from bot.ingest.logentry import parse_entry
 from bot.metrics import Metrics
-from bot.models import ErrorEvent, Fingerprint, Rejected
+from bot.models import ErrorEvent, Fingerprint, Rejected, Timings
+from bot.routing.reload import Snapshot
+from bot.routing.router import Router
 from bot.snoozes import GroupLifecycle
 from bot.store.redis_store import BatchResult, RedisStore
 
@@ -38,7 +39,7 @@ _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 def _scrub(value: Any) -> Any:
-    """`value` with lone surrogates in its strings replaced by "?" (frozen dataclasses too)."""
+    """`value` with lone surrogates in its strings replaced by "?" (inside dataclasses too)."""
     if isinstance(value, str):
         return value.encode("utf-8", "replace").decode("utf-8")
     if isinstance(value, dict):
@@ -51,23 +52,23 @@ def _scrub(value: Any) -> Any:
     return value
 
 
-@dataclass(frozen=True, slots=True)
-class BatchPolicy:
-    update_interval: float = 30.0
-    group_wait: float = 0.0
-
-
 class Pipeline:
-    """Payloads -> parsed, fingerprinted, recorded in Redis (one round trip). Raises only on a
-    Redis error, in which case nothing of the batch may be acked."""
+    """Payloads -> parsed, fingerprinted, routed, recorded in Redis (one round trip). Raises
+    only on a Redis error, in which case nothing of the batch may be acked.
+
+    Each batch reads the config snapshot once: its timings (group_wait, update_interval) and,
+    with a router, the destinations of each group of the batch, decided on the group's first
+    event in the batch and stored by the script when the group's episode starts."""
 
     def __init__(
         self,
         store: RedisStore,
         fingerprinter: Fingerprinter = fingerprint,
-        policy: BatchPolicy | None = None,
         clock: Callable[[], float] = time.time,
         on_result: Callable[[BatchResult], None] | None = None,
+        *,
+        config: Callable[[], Snapshot] | None = None,
+        router: Router | None = None,
         lifecycle: Callable[[ErrorEvent], GroupLifecycle] | None = None,
         metrics: Metrics | None = None,
     ) -> None:
@@ -75,9 +76,11 @@ class Pipeline:
         self.metrics = metrics if metrics is not None else Metrics()
         self.lifecycle = lifecycle  # auto_resolve_after / ack_timeout of a group (its routes)
         self.fingerprinter = fingerprinter
-        self.policy = policy or BatchPolicy()
         self.clock = clock
         self.on_result = on_result  # after the batch is committed (e.g. link new groups)
+        fixed = Snapshot(None, Timings())
+        self.config = config or (lambda: fixed)
+        self.router = router
 
     def process(self, payloads: Sequence[bytes]) -> BatchResult:
         items: list[tuple[ErrorEvent, Fingerprint]] = []
@@ -100,13 +103,20 @@ class Pipeline:
                         parsed.insert_id,
                     )
                 )
-        p = self.policy
+        snap = self.config()
+        routes: dict[str, dict[str, str]] = {}
+        if self.router is not None:
+            for ev, fp in items:
+                if fp.id not in routes:
+                    routes[fp.id] = self.router.episode(ev, snap).payload()
+        timings = snap.timings
         result = self.store.record_batch(
             items,
             rejected,
             now=self.clock(),
-            update_interval=p.update_interval,
-            group_wait=p.group_wait,
+            update_interval=timings.update_interval,
+            group_wait=timings.group_wait,
+            routes=routes,
             lifecycle=self.lifecycle,
         )
         m = self.metrics
@@ -121,6 +131,9 @@ class Pipeline:
             except Exception:  # committed already: a follow-up failure must not cause a redelivery
                 log.exception("post-batch hook failed")
         return result
+
+
+STOP_GRACE_S = 6.0  # in-flight batches at SIGTERM; the rest of the shutdown fits in 8 s
 
 
 class Puller:
@@ -150,6 +163,7 @@ class Puller:
         self._stop = threading.Event()
         self._workers: list[threading.Thread] = []
         self.healthy = threading.Event()
+        self.last_error: Exception | None = None  # of the latest pull or batch; None: it worked
         self.failures = 0  # failed batches since start (each nacked, then retried)
         self.delays: deque[float] = deque(maxlen=32)  # the latest retry delays, for tests
         self._failing_since: float | None = None
@@ -161,11 +175,15 @@ class Puller:
             t.start()
             self._workers.append(t)
 
-    def stop(self) -> None:
-        """Stop pulling; wait for in-flight batches to be recorded and acked."""
+    def stop(self, grace_s: float = STOP_GRACE_S) -> None:
+        """Stop pulling; wait (up to `grace_s` in all) for in-flight batches to be recorded and
+        acked. A thread still blocked in a Pull holds no messages: it is not waited for, and
+        what such a Pull returns after the stop is nacked at once (Cloud Run sends SIGKILL 10 s
+        after SIGTERM)."""
         self._stop.set()
+        deadline = time.monotonic() + grace_s
         for t in self._workers:
-            t.join(self.pull_timeout + self.ack_extension_s)
+            t.join(max(0.0, deadline - time.monotonic()))
 
     def _run(self) -> None:
         backoff = RETRY_FIRST_S
@@ -186,6 +204,7 @@ class Puller:
         REDIS_URL must not write two tracebacks a second. An unexpected error (a bug, not an
         outage) keeps its traceback."""
         now = time.monotonic()
+        self.last_error = exc
         self.failures += 1
         first = self._failing_since is None
         if first:
@@ -197,7 +216,7 @@ class Puller:
                     "Redis (check REDIS_URL)" if isinstance(exc, redis.RedisError) else "Pub/Sub"
                 )
                 log.warning(
-                    "ingest: %s failed: %s: %s; batch nacked, retrying every %.0f s at most%s",
+                    "ingest: %s failed: %s: %s; retrying every %.0f s at most%s",
                     where,
                     type(exc).__name__,
                     str(exc)[:200],
@@ -225,6 +244,11 @@ class Puller:
         except gexc.DeadlineExceeded:
             return 0
         self.healthy.set()
+        self.last_error = None
+        if self._stop.is_set():  # stopping: hand back what a late Pull returned, unprocessed
+            if resp._pb.received_messages:
+                self._nack([m.ack_id for m in resp._pb.received_messages])
+            return 0
         # The raw protobuf, not proto-plus wrappers: attribute access on the wrappers costs
         # microseconds per field, which adds up at thousands of messages per second.
         msgs = resp._pb.received_messages

@@ -29,6 +29,11 @@ log = logging.getLogger(__name__)
 CHANNEL_UNAVAILABLE = {"not_in_channel", "channel_not_found", "is_archived", "restricted_action"}
 
 
+TOKEN_REFUSED = frozenset(
+    ("invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired")
+)
+
+
 class SlackError(Exception):
     def __init__(self, method: str, error: str) -> None:
         super().__init__(f"{method}: {error}")
@@ -96,6 +101,9 @@ class Sender:
         self.metrics = metrics if metrics is not None else Metrics()
         self.pace = pace  # channel -> seconds to wait before the next post (token bucket)
         self.sleep = sleep
+        # The error of the latest call refused for its token (token_revoked, ...): /healthz
+        # re-checks the token at once instead of waiting for its once-a-minute check.
+        self.token_refused: str | None = None
 
     def _call(self, method: str, *, _get: bool = False, **kwargs: Any) -> dict[str, Any]:
         try:
@@ -113,6 +121,8 @@ class Sender:
             else:  # a 5xx page left after the retries
                 error = f"http_{exc.response.status_code if exc.response is not None else 0}"
             self.metrics.slack_calls.labels(method, error).inc()
+            if error in TOKEN_REFUSED:
+                self.token_refused = error
             if error in CHANNEL_UNAVAILABLE:
                 raise ChannelUnavailable(method, error) from None
             if error in ("message_not_found", "cant_update_message"):

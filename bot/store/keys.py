@@ -78,15 +78,12 @@ class Keys:
         """ZSET: union of the closed rank buckets first..last (a short-lived cache)."""
         return f"{self.tag(shard)}:hc:cache:{first}-{last}"
 
-    def top_scratch(self, shard: int, token: str) -> str:
-        """ZSET a top query builds and deletes in the same script call."""
-        return f"{self.tag(shard)}:tmp:top:{token}"
-
     # ---- per group (same hash tag as its shard) -----------------------------------------------
 
     def group(self, gid: str) -> str:
-        """HASH of the group; also its per-minute and per-hour counts (fields cm, ch: JSON
-        [newest, age, count, age, count, ...]) and the revisions that threw it (revs)."""
+        """HASH of the group; also its per-minute counts (field cm: JSON [base, age, count,
+        age, count, ...], slot = base - age) and the revisions that threw it (revs). Its
+        per-hour counts are its scores in the hourly rankings."""
         return f"{self.tag(shard_of(gid))}:g:{gid}"
 
     def messages(self, gid: str) -> str:
@@ -196,3 +193,14 @@ class Keys:
     def ers_calls(self, minute: int) -> str:
         """STRING: Error Reporting API calls made in that epoch minute (all replicas)."""
         return f"{self.ers_tag}:rl:{minute}"
+
+    # ---- health ------------------------------------------------------------------------------
+
+    def health_probe(self) -> str:
+        """STRING written by /healthz (TTL 60 s): proves Redis still accepts writes (not OOM)."""
+        return f"{self.prefix}:healthz"
+
+    def interaction(self, request_id: str) -> str:
+        """STRING: a Slack request (trigger_id / event_id) already handled; TTL 10 minutes,
+        past Slack's 5-minute signature window, so a replayed signed request is dropped."""
+        return f"{self.prefix}:seenreq:{request_id}"

@@ -11,7 +11,6 @@ import json
 import os
 import random
 import signal
-import socket
 import tempfile
 import threading
 import time
@@ -22,12 +21,12 @@ from typing import Any
 import grpc
 from google.cloud import pubsub_v1
 from google.pubsub_v1.services.publisher.transports import PublisherGrpcTransport
+from google.pubsub_v1.services.subscriber.transports import SubscriberGrpcTransport
 
-from bot.app import build, start_http
-from bot.config import load_settings
 from triage_sandbox.pubsub_emulator import PubSubEmulator, emulator_available
 from triage_sandbox.pubsub_standin import PubSubStandIn
 from triage_sandbox.redis_server import RedisStartError, ensure_redis
+from triage_sandbox.running import running_bot
 from triage_sandbox.slack_standin import SlackStandIn
 from triage_sandbox.traffic import BUGS, MONOREPO_BUGS, STORM_BUGS, entry
 
@@ -48,12 +47,6 @@ def add_arguments_demo(p: argparse.ArgumentParser) -> None:
         help="use the Pub/Sub stand-in even if the emulator is installed",
     )
     p.add_argument("--entries", type=int, default=600, help="entries in the opening storm")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager
@@ -83,6 +76,12 @@ def pubsub_endpoint(force_standin: bool) -> Iterator[str]:
 def _publisher(host: str) -> pubsub_v1.PublisherClient:
     return pubsub_v1.PublisherClient(
         transport=PublisherGrpcTransport(channel=grpc.insecure_channel(host))
+    )
+
+
+def _subscriber(host: str) -> pubsub_v1.SubscriberClient:
+    return pubsub_v1.SubscriberClient(
+        transport=SubscriberGrpcTransport(channel=grpc.insecure_channel(host))
     )
 
 
@@ -260,33 +259,25 @@ def cmd_demo(args: argparse.Namespace) -> int:
         publisher = _publisher(host)
         topic = publisher.create_topic(name=f"projects/{PROJECT}/topics/error-logs").name
         sub = f"projects/{PROJECT}/subscriptions/triage-bot"
-        from bot.app import make_subscriber
-
         prefix = f"demo{int(time.time())}"
-        settings = load_settings(
-            slack_bot_token=TOKEN,
-            slack_signing_secret=SECRET,
-            slack_api_url=slack.api_url,
-            redis_url=url,
-            redis_prefix=prefix,
-            pubsub_subscription=sub,
-            pubsub_emulator_host=host,
-            default_channel="C0ALERTS",
-            update_interval_s=5.0,
-            triage_config=config_path,
+        _subscriber(host).create_subscription(name=sub, topic=topic, ack_deadline_seconds=60)
+        rt, bot_url = stack.enter_context(
+            running_bot(
+                slack,
+                url,
+                prefix,
+                with_puller=True,
+                pull_timeout=2.0,
+                loops=0.2,
+                port=args.bot_port,
+                pubsub_subscription=sub,
+                pubsub_emulator_host=host,
+                update_interval_s=5.0,
+                triage_config=config_path,
+            )
         )
-        make_subscriber(settings).create_subscription(
-            name=sub, topic=topic, ack_deadline_seconds=60
-        )
-        rt = build(settings, pull_timeout=2.0)
-        port = args.bot_port or _free_port()
-        server = start_http(rt, "127.0.0.1", port)
-        if hasattr(slack, "bot_url"):
-            slack.bot_url = f"http://127.0.0.1:{port}/slack/events"
-        assert rt.puller is not None
-        rt.puller.start()
-        rt.notifier.start(interval=0.2)
-        print(f"· bot serving on http://127.0.0.1:{port} (/slack/events, /healthz, /metrics)")
+        base = bot_url.removesuffix("/slack/events")
+        print(f"· bot serving on {base} (/slack/events, /healthz, /metrics)")
         stop = threading.Event()
         signal.signal(signal.SIGINT, lambda *_: stop.set())
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -299,7 +290,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
             rt.deps.lifecycle.act(rows[0].group.id, "resolve", "U2")
             return rows[0].group.title
 
-        bot_url = f"http://127.0.0.1:{port}/slack/events"
         threading.Thread(
             target=_traffic,
             args=(
@@ -315,9 +305,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
         ).start()
         stop.wait(args.duration or None)
         stop.set()
-        rt.puller.stop()
-        rt.notifier.stop()
-        server.shutdown()
         counters = rt.store.counters()
         posts = len([c for c in slack.calls_for("chat.postMessage") if not c.args.get("thread_ts")])
         print(

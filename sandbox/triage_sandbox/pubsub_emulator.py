@@ -12,7 +12,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import threading
@@ -22,7 +21,7 @@ from pathlib import Path
 import grpc
 from google.pubsub_v1.types import pubsub
 
-from triage_sandbox.service import LocalService
+from triage_sandbox.service import LocalService, free_port
 
 _EMULATOR_SCRIPT = Path("platform/pubsub-emulator/bin/cloud-pubsub-emulator")
 _SDK_ROOTS = (
@@ -65,12 +64,6 @@ def _java_available() -> bool:
     if java_home and (Path(java_home) / "bin" / "java").is_file():
         return True
     return shutil.which("java") is not None
-
-
-def _free_port(host: str) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
 
 
 def _answers(target: str, timeout: float) -> bool:
@@ -146,7 +139,7 @@ class PubSubEmulator(LocalService):
             raise AssertionError("unreachable")
 
     def _launch(self, script: Path) -> str:
-        port = _free_port(self._bind_host)
+        port = free_port(self._bind_host)
         target = f"{self._bind_host}:{port}"
         self._workdir = Path(tempfile.mkdtemp(prefix="pubsub-emulator-"))
         log_path = self._workdir / "emulator.log"

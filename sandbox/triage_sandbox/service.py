@@ -1,7 +1,9 @@
-"""A local server of the sandbox (a stand-in or an emulator) usable as a context manager."""
+"""A local server of the sandbox (a stand-in or an emulator) usable as a context manager, and
+the free port such a server listens on."""
 
 from __future__ import annotations
 
+import socket
 from types import TracebackType
 from typing import Self
 
@@ -29,3 +31,10 @@ class LocalService:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nothing listens on now (for a server the sandbox or a test starts)."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])

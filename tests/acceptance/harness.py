@@ -29,9 +29,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from triage_sandbox.service import free_port
 from triage_sandbox.slack_standin import SlackStandIn
 
-from tests.conftest import free_port
 from tests.pubsub_fixtures import PubSubBackend
 
 Message = dict[str, Any]

@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import json
 import random
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 import redis
 from triage_sandbox.traffic import BUGS, entry
 
 from bot.store.keys import Keys
-from tests.acceptance.harness import config_yaml, count_of, log_entry, message_text
+from tests.acceptance.harness import config_yaml, count_of, group_id_of, log_entry, message_text
 
 
 def _count_is(bot, channel: str, text: str, n: int, timeout: float = 8.0):
@@ -102,3 +105,28 @@ def test_bad_entries_are_acked_counted_and_dead_lettered(
     metrics = bot.metrics()
     assert metrics.get("triage_entries_in_total") == 3, metrics
     assert metrics.get("triage_dead_lettered_total") == 2, metrics
+
+
+def test_fingerprint_command_gives_the_running_bots_group_ids(start_bot) -> None:
+    """README, Commands: `triage-bot fingerprint` is exactly the bot's grouping."""
+    bot = start_bot(config_yaml())
+    rng = random.Random(11)
+    entries = [entry(BUGS[0], rng, time.time()), log_entry("api", "quota exhausted for tenant 7")]
+    bot.publish(entries)
+    alerts = [
+        bot.wait_for_post("C0SRE", lambda m: "nil pointer" in str(m)),
+        bot.wait_for_post("C0SRE", lambda m: "quota exhausted" in str(m)),
+    ]
+    lines = "".join(json.dumps(e) + "\n" for e in entries)
+    out = subprocess.run(
+        [str(Path(sys.executable).parent / "triage-bot"), "fingerprint", "-"],
+        input=lines,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    ).stdout
+    printed = dict(line.split("\t") for line in out.strip().splitlines())
+    assert printed == {
+        e["insertId"]: group_id_of(a) for e, a in zip(entries, alerts, strict=True)
+    }, (printed, [group_id_of(a) for a in alerts])

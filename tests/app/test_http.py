@@ -9,10 +9,9 @@ import urllib.error
 import urllib.request
 
 import redis
+from triage_sandbox.running import running_bot
 from triage_sandbox.slack_standin import SlackStandIn
 from triage_sandbox.traffic import BUGS, entry
-
-from tests.botrig import running_bot
 
 
 def _get(url: str) -> tuple[int, str]:

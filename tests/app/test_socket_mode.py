@@ -20,11 +20,11 @@ import pytest
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from triage_sandbox.running import running_bot
 from triage_sandbox.slack_standin import SlackStandIn
 from triage_sandbox.traffic import BUGS, entry
 
-from bot.app import Runtime, build, connect_socket_mode
-from bot.config import load_settings
+from bot.app import Runtime, connect_socket_mode
 from bot.notify.actions import Action
 
 SECRET = "socket-signing-secret-01"
@@ -46,18 +46,11 @@ def _interval_threads() -> set[threading.Thread]:
 
 @pytest.fixture
 def bot(redis_url: str, key_prefix: str) -> Iterator[SocketBot]:
-    with SlackStandIn(SECRET, BOT_TOKEN, app_token=APP_TOKEN) as slack:
-        settings = load_settings(
-            slack_bot_token=BOT_TOKEN,
-            slack_signing_secret=SECRET,
-            slack_app_token=APP_TOKEN,
-            slack_api_url=slack.api_url,
-            redis_url=redis_url,
-            redis_prefix=key_prefix,
-            pubsub_subscription="projects/triage-test/subscriptions/unused",
-            default_channel="C0ALERTS",
-        )
-        rt = build(settings, with_puller=False)
+    with (
+        SlackStandIn(SECRET, BOT_TOKEN, app_token=APP_TOKEN) as slack,
+        # The HTTP endpoint is there but unused: the deliveries check below proves it.
+        running_bot(slack, redis_url, key_prefix, slack_app_token=APP_TOKEN) as (rt, _),
+    ):
         before = _interval_threads()
         handler = connect_socket_mode(rt)
         try:
@@ -67,7 +60,6 @@ def bot(redis_url: str, key_prefix: str) -> Iterator[SocketBot]:
             yield SocketBot(rt, slack, handler)
         finally:
             handler.close()
-            rt.notifier.stop()
             # The client is gone from the stand-in's side and none of its loops is left.
             assert slack.wait_for(lambda: not slack.socket_connections, timeout=5)
             assert not handler.client.is_connected()

@@ -16,12 +16,11 @@ import pytest
 from playwright.sync_api import Page, expect
 from slack_sdk import WebClient
 from triage_sandbox.pubsub_standin import PubSubStandIn
+from triage_sandbox.running import running_bot
 from triage_sandbox.slack_standin import SlackStandIn
 from triage_sandbox.traffic import BUGS, entry
 
-from bot.app import Runtime, build, start_http
-from bot.config import load_settings
-from tests.conftest import free_port
+from bot.app import Runtime
 from tests.pubsub_fixtures import PubSubBackend
 
 SECRET = "browser-signing-secret-0123"
@@ -50,31 +49,20 @@ def stack(slack: SlackStandIn, redis_url: str, key_prefix: str) -> Iterator[Stac
     topic, sub = backend.create_topic_and_subscription(
         backend.unique_name("logs"), backend.unique_name("bot")
     )
-    settings = load_settings(
-        slack_bot_token=TOKEN,
-        slack_signing_secret=SECRET,
-        slack_api_url=slack.api_url,
-        redis_url=redis_url,
-        redis_prefix=key_prefix,
-        pubsub_subscription=sub,
-        pubsub_emulator_host=backend.host,
-        default_channel="C0ALERTS",
-        update_interval_s=0.2,
-        pullers=1,
-    )
-    rt = build(settings, pull_timeout=1.0)
-    port = free_port()
-    server = start_http(rt, "127.0.0.1", port)
-    assert rt.puller is not None
-    rt.puller.start()
-    rt.notifier.start(interval=0.05)
-    slack.bot_url = f"http://127.0.0.1:{port}/slack/events"
     try:
-        yield Stack(rt, slack.bot_url, backend, topic)
+        with running_bot(
+            slack,
+            redis_url,
+            key_prefix,
+            with_puller=True,
+            loops=0.05,
+            pubsub_subscription=sub,
+            pubsub_emulator_host=backend.host,
+            update_interval_s=0.2,
+            pullers=1,
+        ) as (rt, url):
+            yield Stack(rt, url, backend, topic)
     finally:
-        rt.puller.stop()
-        rt.notifier.stop()
-        server.shutdown()
         backend.close()
         pubsub.stop()
 

@@ -1,9 +1,9 @@
 """A local three-node Redis Cluster (no replicas) for the session, and the store fixtures
 (`redis_client`, `key_prefix`) bound to it through redis-py's RedisCluster.
 
-The nodes are redis-server processes in cluster mode on loopback ports, each in its own temp
-dir; `redis-cli --cluster create` assigns the slots. Torn down after the session. If the
-cluster cannot be created the tests fail (never skip)."""
+The nodes are redis-server processes in cluster mode (triage_sandbox.redis_server) on loopback
+ports, each in its own temp dir; `redis-cli --cluster create` assigns the slots. Torn down after
+the session. If the cluster cannot be created the tests fail (never skip)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 import redis
 from redis.cluster import RedisCluster
+from triage_sandbox.redis_server import RedisServer
 
 NODES = 3
 
@@ -40,13 +41,6 @@ def _free_cluster_port() -> int:
     raise RuntimeError("no free port pair for a cluster node")
 
 
-def _ping(port: int) -> bool:
-    try:
-        return bool(redis.Redis(port=port, socket_connect_timeout=0.5).ping())
-    except redis.RedisError:
-        return False
-
-
 def _cluster_ok(port: int) -> bool:
     try:
         info = redis.Redis(port=port, socket_connect_timeout=0.5).cluster("info")
@@ -61,30 +55,29 @@ def _cluster_ok(port: int) -> bool:
 class LocalCluster:
     def __init__(self) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="tb-cluster-"))
-        self.ports: list[int] = []
-        self.procs: list[subprocess.Popen[bytes]] = []
+        self.nodes: list[RedisServer] = []
+
+    @property
+    def ports(self) -> list[int]:
+        return [n.port for n in self.nodes]
 
     def start(self) -> None:
-        server, cli = shutil.which("redis-server"), shutil.which("redis-cli")
-        if server is None or cli is None:
-            raise RuntimeError(
-                "redis-server and redis-cli are needed (apt-get install redis-server)"
-            )
+        cli = shutil.which("redis-cli")
+        if cli is None:
+            raise RuntimeError("redis-cli is needed (apt-get install redis-server)")
         for _ in range(NODES):
             port = _free_cluster_port()
-            node_dir = self.dir / str(port)
-            node_dir.mkdir()
-            args = [server, "--port", str(port), "--bind", "127.0.0.1", "--cluster-enabled", "yes"]
-            args += ["--cluster-config-file", "nodes.conf", "--save", "", "--appendonly", "no"]
-            args += ["--dir", str(node_dir), "--cluster-node-timeout", "5000"]
-            log = (node_dir / "redis.log").open("wb")
-            self.procs.append(subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT))
-            self.ports.append(port)
-        deadline = time.monotonic() + 10
-        while not all(_ping(p) for p in self.ports):
-            if time.monotonic() > deadline or any(p.poll() is not None for p in self.procs):
-                raise RuntimeError(f"cluster nodes did not start: {self.tail()}")
-            time.sleep(0.05)
+            node = RedisServer(
+                self.dir / str(port),
+                port=port,
+                extra_args=(
+                    "--cluster-enabled", "yes",
+                    "--cluster-config-file", "nodes.conf",
+                    "--cluster-node-timeout", "5000",
+                ),
+            )  # fmt: skip
+            self.nodes.append(node)
+            node.start(timeout=10)
         create = [cli, "--cluster", "create", *(f"127.0.0.1:{p}" for p in self.ports)]
         create += ["--cluster-replicas", "0", "--cluster-yes"]
         out = subprocess.run(create, capture_output=True, text=True, timeout=60)
@@ -97,25 +90,14 @@ class LocalCluster:
             time.sleep(0.1)
 
     def tail(self) -> str:
-        return " | ".join(
-            (p / "redis.log").read_text(errors="replace")[-500:]
-            for p in self.dir.iterdir()
-            if (p / "redis.log").exists()
-        )
+        return " | ".join(n.log_tail() for n in self.nodes)
 
     def client(self) -> RedisCluster:
         return RedisCluster(host="127.0.0.1", port=self.ports[0])
 
     def stop(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in self.procs:
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
+        for node in self.nodes:
+            node.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -124,7 +106,7 @@ def redis_cluster() -> Iterator[LocalCluster]:
     cluster = LocalCluster()
     try:
         cluster.start()
-    except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+    except (RuntimeError, OSError, subprocess.SubprocessError) as exc:  # RedisStartError too
         cluster.stop()
         pytest.fail(f"could not create a local Redis Cluster: {exc}", pytrace=False)
     yield cluster

@@ -8,11 +8,11 @@ import random
 from collections.abc import Iterator
 
 import pytest
+from triage_sandbox.running import running_bot
 from triage_sandbox.slack_standin import SlackStandIn
 from triage_sandbox.traffic import BUGS, entry
 
 from bot.app import Runtime
-from tests.botrig import running_bot
 
 SECRET = "e2e-signing-secret-0123"
 
@@ -35,14 +35,13 @@ def bot(
         redis_url,
         key_prefix,
         with_puller=True,
+        loops=0.05,
         pubsub_subscription=sub,
         pubsub_emulator_host=pubsub_backend.host,
         update_interval_s=0.2,
         pullers=2,
     ) as (rt, url):
         assert rt.puller is not None
-        rt.puller.start()
-        rt.notifier.start(interval=0.05)
         yield rt, url, (pubsub_backend, topic)
 
 

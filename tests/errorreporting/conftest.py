@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from google.cloud.errorreporting_v1beta1 import ErrorGroupServiceClient
+from triage_sandbox.clock import FakeClock
 from triage_sandbox.errorreporting_standin import ErrorReportingStandIn
 
 from bot.errorreporting import make_client
@@ -13,20 +14,9 @@ from bot.errorreporting import make_client
 PROJECT = "triage-test"
 
 
-class Clock:
-    def __init__(self, now: float = 1_700_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> FakeClock:
+    return FakeClock(1_700_000_000.0)
 
 
 @pytest.fixture

@@ -10,11 +10,11 @@ from collections.abc import Iterator
 
 import pytest
 from triage_sandbox.errorreporting_standin import ErrorReportingStandIn
+from triage_sandbox.running import running_bot
 from triage_sandbox.slack_standin import SlackStandIn
 from triage_sandbox.traffic import BUGS, entry
 
 from bot.app import Runtime
-from tests.botrig import running_bot
 
 PROJECT = "demo-prod"
 

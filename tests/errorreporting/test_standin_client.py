@@ -14,9 +14,9 @@ from google.cloud.errorreporting_v1beta1 import (
     ResolutionStatus,
 )
 from triage_sandbox.errorreporting_standin import ErrorReportingStandIn, Recorded
+from triage_sandbox.service import free_port
 
 from bot.errorreporting import ApiError, ErrorReportingApi, make_client
-from tests.conftest import free_port
 from tests.errorreporting.conftest import PROJECT
 
 NAME = f"projects/{PROJECT}/groups/CJ3x"

@@ -12,11 +12,12 @@ import grpc
 import pytest
 import redis
 from google.cloud.errorreporting_v1beta1 import ErrorGroupServiceClient
+from triage_sandbox.clock import FakeClock
 from triage_sandbox.errorreporting_standin import ErrorReportingStandIn
+from triage_sandbox.service import free_port
 
 from bot.errorreporting import ErrorReportingSync, SyncPolicy, make_client
-from tests.conftest import free_port
-from tests.errorreporting.conftest import PROJECT, Clock
+from tests.errorreporting.conftest import PROJECT
 
 EG = "CJ3x"
 NAME = f"projects/{PROJECT}/groups/{EG}"
@@ -61,7 +62,7 @@ def make_sync(
     redis_client: redis.Redis,
     key_prefix: str,
     er_client: ErrorGroupServiceClient,
-    clock: Clock,
+    clock: FakeClock,
     bot: Bot,
 ) -> Iterator[MakeSync]:
     made: list[ErrorReportingSync] = []
@@ -180,7 +181,7 @@ def test_tracking_issues_survive_the_push(
 def test_api_down_keeps_the_work_retries_with_backoff_and_reports_once(
     standin: ErrorReportingStandIn,
     make_sync,
-    clock: Clock,
+    clock: FakeClock,
     bot: Bot,
 ) -> None:
     standin.add_group(PROJECT, EG, "OPEN")
@@ -219,7 +220,7 @@ def test_api_down_keeps_the_work_retries_with_backoff_and_reports_once(
 
 
 def test_update_failing_with_500_is_retried(
-    standin: ErrorReportingStandIn, make_sync, clock: Clock, bot: Bot
+    standin: ErrorReportingStandIn, make_sync, clock: FakeClock, bot: Bot
 ) -> None:
     standin.add_group(PROJECT, EG, "OPEN")
     sync = make_sync()
@@ -238,7 +239,7 @@ def test_update_failing_with_500_is_retried(
 def test_outbox_survives_a_restart(
     standin: ErrorReportingStandIn,
     make_sync,
-    clock: Clock,
+    clock: FakeClock,
     bot: Bot,
 ) -> None:
     standin.add_group(PROJECT, EG, "OPEN")
@@ -268,7 +269,7 @@ def test_permanent_error_is_dropped_and_reported(
 
 
 def test_gives_up_after_max_age(
-    standin: ErrorReportingStandIn, make_sync, clock: Clock, bot: Bot
+    standin: ErrorReportingStandIn, make_sync, clock: FakeClock, bot: Bot
 ) -> None:
     standin.add_group(PROJECT, EG, "OPEN")
     sync = make_sync(policy=SyncPolicy(jitter=0, backoff_base_s=10, give_up_after_s=60))
@@ -288,7 +289,7 @@ def test_gives_up_after_max_age(
 def test_a_leased_push_is_done_by_one_replica_and_taken_over_after_the_lease(
     standin: ErrorReportingStandIn,
     make_sync,
-    clock: Clock,
+    clock: FakeClock,
 ) -> None:
     standin.add_group(PROJECT, EG, "OPEN")
     a, b = make_sync(), make_sync()
@@ -308,7 +309,7 @@ def test_a_leased_push_is_done_by_one_replica_and_taken_over_after_the_lease(
 def test_a_newer_status_queued_during_a_push_is_pushed_after_it(
     standin: ErrorReportingStandIn,
     make_sync,
-    clock: Clock,
+    clock: FakeClock,
 ) -> None:
     standin.add_group(PROJECT, EG, "OPEN")
     sync = make_sync()
@@ -328,7 +329,7 @@ def test_a_newer_status_queued_during_a_push_is_pushed_after_it(
 
 
 def test_console_change_is_pulled_back(
-    standin: ErrorReportingStandIn, make_sync, clock: Clock, bot: Bot
+    standin: ErrorReportingStandIn, make_sync, clock: FakeClock, bot: Bot
 ) -> None:
     standin.add_group(PROJECT, EG, "OPEN")
     sync = make_sync()
@@ -364,7 +365,9 @@ def test_first_check_pulls_a_status_set_before_the_link(
     assert sync.pull() == [("g1", state)]
 
 
-def test_no_ping_pong(standin: ErrorReportingStandIn, make_sync: MakeSync, clock: Clock) -> None:
+def test_no_ping_pong(
+    standin: ErrorReportingStandIn, make_sync: MakeSync, clock: FakeClock
+) -> None:
     """The bot applies a pulled status, which (like any state change) enqueues a push: the push
     of the status just pulled is dropped at once."""
     standin.add_group(PROJECT, EG, "OPEN")
@@ -394,7 +397,7 @@ def test_no_ping_pong(standin: ErrorReportingStandIn, make_sync: MakeSync, clock
 def test_a_pending_push_wins_over_a_pulled_status(
     standin: ErrorReportingStandIn,
     make_sync,
-    clock: Clock,
+    clock: FakeClock,
     bot: Bot,
 ) -> None:
     standin.add_group(PROJECT, EG, "OPEN")
@@ -416,7 +419,7 @@ def test_a_pending_push_wins_over_a_pulled_status(
 
 
 def test_a_read_overtaken_by_a_push_is_not_applied(
-    standin: ErrorReportingStandIn, make_sync: MakeSync, clock: Clock
+    standin: ErrorReportingStandIn, make_sync: MakeSync, clock: FakeClock
 ) -> None:
     """Replica A reads the group (OPEN) while replica B's push of RESOLVED lands: A's read is
     older than the push and must not undo it."""
@@ -438,7 +441,7 @@ def test_a_read_overtaken_by_a_push_is_not_applied(
 def test_pull_is_rate_limited_oldest_checked_first(
     standin: ErrorReportingStandIn,
     make_sync,
-    clock: Clock,
+    clock: FakeClock,
 ) -> None:
     clock.now = 1_700_000_080.0  # 20 s before a minute boundary
     policy = SyncPolicy(jitter=0, pulls_per_minute=10, pull_batch=4, check_interval_s=60)
@@ -462,7 +465,7 @@ def test_pull_is_rate_limited_oldest_checked_first(
 
 
 def test_pushes_spend_the_same_budget(
-    standin: ErrorReportingStandIn, make_sync, clock: Clock
+    standin: ErrorReportingStandIn, make_sync, clock: FakeClock
 ) -> None:
     clock.now = 1_700_000_080.0
     policy = SyncPolicy(jitter=0, pulls_per_minute=5, pull_batch=10)

@@ -14,7 +14,7 @@ from bot.incident.model import Severity, Status, channel_name, parse_severity, p
 from bot.incident.service import IncidentService
 from bot.incident.slash import answer_incident
 from bot.lifecycle import Lifecycle
-from bot.notify.notifier import Target
+from bot.models import Destination as Target
 from bot.store.incidents import IncidentStore
 from bot.store.keys import Keys
 from tests.notify.conftest import Rig
@@ -24,13 +24,13 @@ DB = 'psycopg2.OperationalError: connection to server at "10.40.0.3", port 5432 
 
 @pytest.fixture
 def svc(rig: Rig, redis_client: redis.Redis, key_prefix: str) -> IncidentService:
-    rig.targets["*"] = [Target("C0ALERTS", team="sre", oncall="U2")]
+    rig.targets["*"] = [Target("C0ALERTS", team="sre", oncall=("U2",))]
     lifecycle = Lifecycle(rig.store, rig.notifier, rig.clock)  # type: ignore[arg-type]
     return IncidentService(
         IncidentStore(redis_client, Keys(key_prefix)),
         rig.store,
         rig.sender,
-        owners=lambda g, now: [t.oncall for t in rig.router()(g)],
+        owners=lambda g, now: [h for d in rig.router()(g) for h in d.oncall],
         act=lambda gid, tr, user: lifecycle.act(gid, tr, user).ok,
         clock=rig.clock,
     )

@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 
 import pytest
 import redis
+from triage_sandbox.clock import FakeClock
 from triage_sandbox.slack_standin import ApiCall, SlackStandIn
 
-from bot.models import ErrorEvent, Fingerprint
-from bot.notify.notifier import Notifier, Router, Target
+from bot.models import Destination, ErrorEvent, Fingerprint
+from bot.notify.notifier import Notifier, Router
 from bot.notify.sender import Sender, make_client
 from bot.store.redis_store import RedisStore
 
@@ -20,23 +21,12 @@ T0 = 1_764_000_000.0
 
 
 @dataclass
-class Clock:
-    now: float = T0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@dataclass
 class Rig:
     slack: SlackStandIn
     store: RedisStore
-    clock: Clock
+    clock: FakeClock
     sender: Sender
-    targets: dict[str, list[Target]] = field(default_factory=dict)
+    targets: dict[str, list[Destination]] = field(default_factory=dict)
     notifier: Notifier | None = None
     mark: int = 0
     seq: int = 0
@@ -101,7 +91,7 @@ def slack() -> Iterator[SlackStandIn]:
 
 @pytest.fixture
 def rig(slack: SlackStandIn, redis_client: redis.Redis, key_prefix: str) -> Rig:
-    clock = Clock()
+    clock = FakeClock(T0)
     store = RedisStore(redis_client, key_prefix)
     sender = Sender(make_client(TOKEN, slack.api_url, max_retries=2), sleep=clock.advance)
     r = Rig(slack, store, clock, sender)

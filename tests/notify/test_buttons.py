@@ -8,14 +8,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
+from triage_sandbox.clock import FakeClock
+from triage_sandbox.running import running_bot
 from triage_sandbox.slack_standin import ApiCall, SlackStandIn
 
-from bot.app import Runtime, build, start_http
-from bot.config import load_settings
+from bot.app import Runtime
 from bot.models import ErrorEvent, Fingerprint
 from bot.notify.actions import encode_value
-from tests.conftest import free_port
-from tests.notify.conftest import SECRET, TOKEN, Clock
+from tests.notify.conftest import SECRET, T0, TOKEN
 
 GID = "fp1-0123abcd"
 
@@ -25,7 +25,7 @@ class Bot:
     rt: Runtime
     url: str
     slack: SlackStandIn
-    clock: Clock
+    clock: FakeClock
     ts: str = ""
 
     def calls_after(self, mark: int, until: Callable[[list[ApiCall]], bool]) -> list[ApiCall]:
@@ -35,21 +35,12 @@ class Bot:
 
 @pytest.fixture
 def bot(redis_url: str, key_prefix: str) -> Iterator[Bot]:
-    with SlackStandIn(SECRET, TOKEN) as slack:
-        settings = load_settings(
-            slack_bot_token=TOKEN,
-            slack_signing_secret=SECRET,
-            slack_api_url=slack.api_url,
-            redis_url=redis_url,
-            redis_prefix=key_prefix,
-            pubsub_subscription="projects/demo-prod/subscriptions/triage-bot",
-            default_channel="C0ALERTS",
-        )
-        clock = Clock()
-        rt = build(settings, clock=clock, with_puller=False)
-        port = free_port()
-        server = start_http(rt, "127.0.0.1", port)
-        b = Bot(rt, f"http://127.0.0.1:{port}/slack/events", slack, clock)
+    clock = FakeClock(T0)
+    with (
+        SlackStandIn(SECRET, TOKEN) as slack,
+        running_bot(slack, redis_url, key_prefix, clock=clock) as (rt, url),
+    ):
+        b = Bot(rt, url, slack, clock)
         ev = ErrorEvent(
             insert_id="e1",
             timestamp=clock.now,
@@ -63,10 +54,7 @@ def bot(redis_url: str, key_prefix: str) -> Iterator[Bot]:
         rt.notifier.run_once()
         [post] = slack.calls_for("chat.postMessage")
         b.ts = str(post.response["ts"])
-        try:
-            yield b
-        finally:
-            server.shutdown()
+        yield b
 
 
 def _click(b: Bot, kind: str, action_id: str, arg: str = "", user: str = "U1") -> list[ApiCall]:

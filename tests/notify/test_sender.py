@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 import redis
+from triage_sandbox.clock import FakeClock
 from triage_sandbox.slack_standin import SlackStandIn
 
 from bot.metrics import Metrics
@@ -22,7 +23,7 @@ from bot.notify.sender import (
     make_client,
 )
 from bot.store.redis_store import RedisStore
-from tests.notify.conftest import TOKEN, Clock
+from tests.notify.conftest import T0, TOKEN
 
 
 def _sender(slack: SlackStandIn, **kw: object) -> Sender:
@@ -117,7 +118,7 @@ def test_timeouts_are_retried_then_reported(silent_server: str) -> None:
 def test_posts_are_paced_per_channel_by_the_shared_bucket(
     slack: SlackStandIn, redis_client: redis.Redis, key_prefix: str
 ) -> None:
-    clock = Clock()
+    clock = FakeClock(T0)
     store = RedisStore(redis_client, key_prefix)
     pacer = ChannelPacer(store, clock, rate=1.0, burst=3)
     # two replicas, one bucket

@@ -9,11 +9,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from triage_sandbox.running import running_bot
 from triage_sandbox.slack_standin import SlackStandIn
 from triage_sandbox.traffic import BUGS, entry
 
 from bot.app import Runtime
-from tests.botrig import running_bot
 
 SECRET = "query-signing-secret-01"
 

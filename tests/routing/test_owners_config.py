@@ -221,3 +221,19 @@ def test_explain_with_a_config_says_where_and_why(
     out = capsys.readouterr().out
     assert "routed: routes[0] -> payments (C0PAY); code /app/services/payments/api.py" in out
     assert "owners.rules[0]" in out
+
+
+def test_owner_uses_the_services_in_app_rules() -> None:
+    stack = (
+        "Traceback (most recent call last):\n"
+        '  File "/app/services/payments/api.py", line 3, in handle\n'
+        "    shim()\n"
+        '  File "/app/services/search/shim.py", line 9, in shim\n'
+        "    raise KeyError('x')\n"
+        "KeyError: 'x'\n"
+    )
+    ev = ErrorEvent("i", 0.0, "ERROR", "mono", "cloud_run_revision", stack=stack)
+    cfg = OWNED.replace("    - {go:", "    - {path: /services/search/, team: search}\n    - {go:")
+    assert [d.team for d in route(parse_config(cfg), ev)] == ["search"]  # innermost in-app
+    with_rules = cfg + "in_app:\n  - {service: mono, exclude: [services/search/shim]}\n"
+    assert [d.team for d in route(parse_config(with_rules), ev)] == ["payments"]

@@ -740,7 +740,7 @@ def test_ui_actions_are_sent_signed_to_the_bot(
 
 
 def test_ui_port_is_configurable() -> None:
-    from tests.conftest import free_port
+    from triage_sandbox.service import free_port
 
     port = free_port()
     with SlackStandIn(SECRET, TOKEN, port=port, bot_url="http://127.0.0.1:1/slack/events") as s:

@@ -10,10 +10,10 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from triage_sandbox.running import running_bot
 from triage_sandbox.slack_standin import SlackStandIn
 
 from bot.app import HttpLimits, Runtime
-from tests.botrig import running_bot
 
 SECRET = "hostile-signing-secret-13"
 TOKEN = "xoxb-hostile"

@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from triage_sandbox.running import running_bot
 from triage_sandbox.slack_standin import SlackStandIn
 
 from bot.app import Runtime
 from bot.models import ErrorEvent, Fingerprint
 from bot.query.commands import answer
-from tests.botrig import running_bot
 
 GID = "fp1-5ec0000000000002"
 HOSTILE = ["<!channel>", "<!here>", "<!everyone>", "<@U0EVIL>", "<https://evil.example|login>"]

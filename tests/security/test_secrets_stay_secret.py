@@ -14,9 +14,9 @@ import urllib.request
 from pathlib import Path
 
 from triage_sandbox.pubsub_standin import PubSubStandIn
+from triage_sandbox.service import free_port
 from triage_sandbox.slack_standin import SlackStandIn
 
-from tests.conftest import free_port
 from tests.pubsub_fixtures import PubSubBackend
 
 TOKEN = "xoxb-SECRETTOKEN-4242-feedface"

@@ -9,11 +9,11 @@ import logging
 from collections.abc import Iterator
 
 import pytest
+from triage_sandbox.running import running_bot
 from triage_sandbox.slack_standin import SlackStandIn
 
 from bot.app import Runtime
 from bot.models import ErrorEvent, Fingerprint
-from tests.botrig import running_bot
 
 SECRET = "security-signing-secret-77"
 TOKEN = "xoxb-security"
