@@ -117,6 +117,32 @@ class Keys:
         """ZSET of a team's on-call overrides (JSON: user, start, end, by) scored by end."""
         return f"{self.prefix}:oncall:{{{team}}}"
 
+    # ---- incidents (bot.incident): one hash tag per incident; the indexes single keys ----------
+
+    def incident(self, iid: str) -> str:
+        """HASH of a declared incident (bot.incident.model.Incident.to_fields)."""
+        return f"{self.prefix}:{{inc.{iid}}}:i"
+
+    def incident_events(self, iid: str) -> str:
+        """LIST of the incident's timeline events (JSON: at, actor, kind, detail), oldest first."""
+        return f"{self.prefix}:{{inc.{iid}}}:e"
+
+    def incident_seen(self, iid: str) -> str:
+        """HASH group id -> what the timeline sweep last saw of it ("state|notices|count")."""
+        return f"{self.prefix}:{{inc.{iid}}}:s"
+
+    def incident_of_channel(self, channel: str) -> str:
+        """STRING: the incident whose channel this is."""
+        return f"{self.prefix}:incch:{{{channel}}}"
+
+    def incident_of_group(self, gid: str) -> str:
+        """STRING: the incident a group is linked to (the latest one)."""
+        return f"{self.prefix}:incg:{{{gid}}}"
+
+    def incidents_open(self) -> str:
+        """ZSET of incidents not resolved, scored by declaration time (the sweep's work list)."""
+        return f"{self.prefix}:incidents"
+
     # ---- digests: one hash tag (digests are few) -------------------------------------------
 
     @property
