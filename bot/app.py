@@ -41,7 +41,7 @@ from bot.routing.router import Router
 from bot.snoozes import GroupLifecycle
 from bot.store.keys import Keys
 from bot.store.oncall import OverrideStore
-from bot.store.redis_store import RedisStore, Retention
+from bot.store.redis_store import Group, RedisStore, Retention
 from bot.store.replay import ReplayGuard, request_id
 from bot.store.subscriptions import CachedSubscriptions, SubscriptionStore
 
@@ -159,6 +159,7 @@ def build(
         on_call=oncall.current,
     )
     lifecycle = Lifecycle(store, notifier, clock)
+    incidents = _incidents(client, settings.redis_prefix, store, sender, router, oncall, lifecycle)
     deps = Deps(
         store,
         notifier,
@@ -169,7 +170,10 @@ def build(
         clock=clock,
         config=lambda: holder.current if holder else None,
         oncall=oncall,
+        incidents=incidents,
     )
+    incidents.locale_and_tz = deps.locale_and_tz
+    incidents.clock = clock
     app = App(
         signing_secret=settings.slack_signing_secret,
         client=web,
@@ -267,6 +271,36 @@ def build(
     )
 
 
+def _incidents(
+    client: Any,
+    prefix: str,
+    store: RedisStore,
+    sender: Sender,
+    router: Any,
+    oncall: OnCall,
+    lifecycle: Lifecycle,
+) -> Any:
+    """Declared incidents (bot.incident): who to invite is the on-call of the teams that own
+    each linked group (their rotation now, else their configured `oncall` handles)."""
+    from bot.incident.service import IncidentService
+    from bot.store.incidents import IncidentStore
+
+    def owners(g: Group, now: float) -> list[str]:
+        out: list[str] = []
+        for tg in router(g):
+            if tg.team:
+                out.extend(oncall.current(tg.team, now))
+            out.extend(tg.oncall)
+        return out
+
+    def act(gid: str, transition: str, user: str) -> bool:
+        return lifecycle.act(gid, transition, user).ok
+
+    return IncidentService(
+        IncidentStore(client, Keys(prefix)), store, sender, owners=owners, act=act
+    )
+
+
 def _token_verified(web: Any) -> bool:
     """Bolt checks the token (auth.test) at start-up and raises on any failure, so a Slack
     outage (5xx, 429) at start-up would stop the replica and, with it, ingest, which does not
@@ -354,6 +388,8 @@ def serve(settings: Settings) -> None:
     if rt.puller is not None:
         rt.puller.start()
     rt.notifier.start()
+    if rt.deps.incidents is not None:
+        rt.deps.incidents.start()
     if rt.er_sync is not None:
         rt.er_sync.start()
     socket_mode = connect_socket_mode(rt) if settings.slack_app_token else None
@@ -375,6 +411,8 @@ def serve(settings: Settings) -> None:
     if socket_mode is not None:
         stops.append(socket_mode.close)
     stops.append(rt.notifier.stop)
+    if rt.deps.incidents is not None:
+        stops.append(rt.deps.incidents.stop)
     if rt.er_sync is not None:
         stops.append(rt.er_sync.stop)
     _stop_all(stops, STOP_BUDGET_S)

@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     retention_group_days: int = Field(default=90, ge=1, le=3650)
     retention_minutes_hours: int = Field(default=2, ge=2, le=24 * 14)
-    retention_hours_days: int = Field(default=30, ge=2, le=400)
+    retention_hours_days: int = Field(default=2, ge=2, le=400)
     error_reporting_sync: bool = False
     error_reporting_project: str | None = None
     error_reporting_endpoint: str | None = None  # host:port of a local stand-in (tests, demo)

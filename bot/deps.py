@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from bot.incident.service import IncidentService
 from bot.lifecycle import Lifecycle
 from bot.notify.notifier import Notifier
 from bot.oncall.service import OnCall
@@ -27,6 +28,7 @@ class Deps:
     clock: Callable[[], float] = time.time
     config: Callable[[], Config | None] = lambda: None
     oncall: OnCall | None = None  # who is on call (rotations, overrides, user groups)
+    incidents: IncidentService | None = None  # declared incidents (bot.incident)
 
     def __post_init__(self) -> None:
         self.history = History(self.store)

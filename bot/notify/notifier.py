@@ -218,7 +218,7 @@ class Notifier:
                     Destination(channel),
                 )
                 view = View(now=now, locale=target.locale, tz=target.timezone)
-                text, blocks = digest_text(groups, view), digest_blocks(groups, view)
+                text, blocks = digest_text(groups, view), digest_blocks(groups, view, num)
                 try:
                     posted = self._show_digest(d.ref, target, view, groups, text, blocks)
                 except SlackError as exc:

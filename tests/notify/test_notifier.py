@@ -66,6 +66,7 @@ def test_new_group_is_one_message_with_everything(rig: Rig) -> None:
         ("button", "tb_resolve"),
         ("static_select", "tb_snooze"),
         ("users_select", "tb_assign"),
+        ("button", "tb_declare"),  # the alert can become an incident
     ]
     assert rig.slack.warnings == []
 
