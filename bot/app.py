@@ -22,13 +22,14 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot.config import Settings, SettingsError, load_settings
 from bot.deps import Deps
-from bot.grouping import make_fingerprinter
+from bot.grouping import make_fingerprinter, redirected
 from bot.health import Health, check_eviction_policy, token_problem
 from bot.http_server import HttpLimits, HttpServer, guard_slack
 from bot.ingest.pull import BatchPolicy, Pipeline, Puller
 from bot.ingest.push import CertCache, PushVerifier, handle_push
 from bot.lifecycle import Lifecycle
 from bot.logs import silence_body_loggers
+from bot.merging import Merger
 from bot.metrics import CONTENT_TYPE, Metrics
 from bot.models import ErrorEvent
 from bot.notify.notifier import Notifier, Router, Target
@@ -40,6 +41,7 @@ from bot.routing.reload import ConfigHolder
 from bot.routing.router import make_router
 from bot.snoozes import GroupLifecycle
 from bot.store.keys import Keys
+from bot.store.merges import CachedMerges, MergeStore
 from bot.store.oncall import OverrideStore
 from bot.store.redis_store import DigestPolicy, RedisStore, Retention
 from bot.store.replay import ReplayGuard, request_id
@@ -158,6 +160,8 @@ def build(
         on_call=oncall.current,
     )
     lifecycle = Lifecycle(store, notifier, clock)
+    merge_rules = MergeStore(client, store.keys)
+    merge_cache = CachedMerges(merge_rules)
     deps = Deps(
         store,
         notifier,
@@ -168,6 +172,7 @@ def build(
         clock=clock,
         config=lambda: holder.current if holder else None,
         oncall=oncall,
+        merges=Merger(store, merge_rules, merge_cache, notifier, clock),
     )
     app = App(
         signing_secret=settings.slack_signing_secret,
@@ -216,7 +221,10 @@ def build(
             lifecycle,
             clock,
         )
-    fingerprinter = make_fingerprinter(lambda: holder.current if holder else None)
+    fingerprinter = redirected(
+        make_fingerprinter(lambda: holder.current if holder else None, settings.grouping_strategy),
+        merge_cache.target,
+    )
 
     def group_lifecycle(event: ErrorEvent) -> GroupLifecycle:  # from the config in force
         cfg = holder.current if holder else None

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.lifecycle import Lifecycle
+from bot.merging import Merger
 from bot.notify.notifier import Notifier
 from bot.oncall.service import OnCall
 from bot.routing.config import Config
@@ -27,6 +28,7 @@ class Deps:
     clock: Callable[[], float] = time.time
     config: Callable[[], Config | None] = lambda: None
     oncall: OnCall | None = None  # who is on call (rotations, overrides, user groups)
+    merges: Merger | None = None  # `/triage merge` / `unmerge` (bot.merging)
 
     def __post_init__(self) -> None:
         self.history = History(self.store)

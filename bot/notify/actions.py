@@ -15,6 +15,7 @@ class Action(StrEnum):
     SNOOZE = "tb_snooze"
     UNSNOOZE = "tb_unsnooze"
     ASSIGN = "tb_assign"
+    MERGE = "tb_merge"  # "Merge into…": answers with how to name the target
 
 
 # The store's transition for each button.
