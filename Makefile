@@ -47,6 +47,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.storm
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/metrics.py
+	$(BIN)/python bench/http_ack.py
 
 bench-history: $(STAMP)
 	$(BIN)/python bench/history.py

@@ -73,6 +73,11 @@ def _inner_calls(r: redis.Redis) -> int:
     return sum(int(v["calls"]) for k, v in stats.items() if k not in skip)
 
 
+def _redis_cpu(r: redis.Redis) -> float:
+    cpu = r.info("cpu")
+    return float(cpu["used_cpu_user"]) + float(cpu["used_cpu_sys"])
+
+
 def _memory_by_kind(r: redis.Redis) -> dict[str, int]:
     """Bytes per key kind (the part of the name after the hash tag, ids and buckets dropped)."""
     out: dict[str, int] = {}
@@ -125,6 +130,7 @@ def main() -> None:
         weights = [1 / (i + 1) ** 0.8 for i in range(args.groups)]
         mem0 = int(r.info("memory")["used_memory"])
         calls0 = _inner_calls(r)
+        cpu0 = _redis_cpu(r)
         t0 = time.perf_counter()
         # every group occurs at least once; the rest follows a Zipf-like law over 7 days
         picks = list(range(args.groups)) + rng.choices(
@@ -157,6 +163,7 @@ def main() -> None:
         load_s = time.perf_counter() - t0
         mem = int(r.info("memory")["used_memory"]) - mem0
         calls = _inner_calls(r) - calls0
+        redis_cpu = _redis_cpu(r) - cpu0
         distinct = sum(
             len(set(part[b : b + BATCH]))
             for i in range(procs)
@@ -170,6 +177,7 @@ def main() -> None:
             f"loaded {written:,} occurrences into {args.groups:,} groups in {load_s:.1f}s ({written / load_s:,.0f}/s)"
         )
         print(f"redis memory {mem / 1e6:,.0f} MB; insertId dedup sets {seen / 1e6:,.0f} MB")
+        print(f"redis-server CPU while loading: {redis_cpu:.1f}s of {load_s:.1f}s")
         hist = History(store)
         gids = [fp.id for _, fp in fps]
         results: dict[str, list[float]] = {k: [] for k in ("top", "show", "search", "stats")}

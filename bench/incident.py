@@ -36,7 +36,8 @@ from triage_sandbox.slack_standin import SlackStandIn
 from bot.incident.correlate import Candidate, correlate, episode_of
 from bot.ingest.pull import BatchPolicy, Pipeline
 from bot.metrics import Metrics
-from bot.notify.notifier import Notifier, Target
+from bot.models import Destination
+from bot.notify.notifier import Notifier
 from bot.notify.sender import Sender, make_client
 from bot.store.keys import NSHARDS, Keys
 from bot.store.redis_store import RedisStore
@@ -211,7 +212,11 @@ def run(rate: float, seconds: float, step: float, redis_url: str) -> dict[str, A
                 make_client("xoxb-bench", slack.api_url), sleep=clock.sleep, metrics=metrics
             )
             notifier = Notifier(
-                store, sender, lambda g: [Target(CHANNEL)], default_channel=CHANNEL, clock=clock
+                store,
+                sender,
+                lambda g: [Destination(CHANNEL)],
+                default_channel=CHANNEL,
+                clock=clock,
             )
             i = 0
             end = T0 + seconds + 65.0

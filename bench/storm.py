@@ -27,9 +27,10 @@ import redis
 from triage_sandbox.clock import FakeClock
 from triage_sandbox.slack_standin import SlackStandIn
 
-from bot.ingest.pull import BatchPolicy, Pipeline
+from bot.ingest.pull import Pipeline
 from bot.metrics import Metrics
-from bot.notify.notifier import Notifier, Target
+from bot.models import Destination
+from bot.notify.notifier import Notifier
 from bot.notify.sender import Sender, make_client
 from bot.store.keys import NSHARDS, Keys
 from bot.store.redis_store import RedisStore
@@ -88,12 +89,16 @@ def run(errors: int, groups: int, seconds: float, step: float, redis_url: str) -
     try:
         with SlackStandIn("bench-signing-secret", "xoxb-bench", channel_rate_limit=True) as slack:
             store = RedisStore(client, prefix)
-            pipeline = Pipeline(store, policy=BatchPolicy(30.0, 0.0), clock=clock)
+            pipeline = Pipeline(store, clock=clock)
             sender = Sender(
                 make_client("xoxb-bench", slack.api_url), sleep=clock.sleep, metrics=metrics
             )
             notifier = Notifier(
-                store, sender, lambda g: [Target(CHANNEL)], default_channel=CHANNEL, clock=clock
+                store,
+                sender,
+                lambda g: [Destination(CHANNEL)],
+                default_channel=CHANNEL,
+                clock=clock,
             )
             i = 0
             end = T0 + seconds + 65.0  # the storm, then time for the coalesced updates

@@ -25,25 +25,25 @@ from bot.deps import Deps
 from bot.grouping import make_fingerprinter, redirected
 from bot.health import Health, check_eviction_policy, token_problem
 from bot.http_server import HttpLimits, HttpServer, guard_slack
-from bot.ingest.pull import BatchPolicy, Pipeline, Puller
+from bot.ingest.pull import Pipeline, Puller
 from bot.ingest.push import CertCache, PushVerifier, handle_push
 from bot.lifecycle import Lifecycle
 from bot.logs import silence_body_loggers
 from bot.merging import Merger
 from bot.metrics import CONTENT_TYPE, Metrics
-from bot.models import ErrorEvent
-from bot.notify.notifier import Notifier, Router, Target
+from bot.models import Destination, ErrorEvent, Timings
+from bot.notify.notifier import Notifier
 from bot.notify.pacing import ChannelPacer
 from bot.notify.sender import TOKEN_REFUSED, Sender, make_client
 from bot.oncall.service import OnCall
 from bot.routing.config import ConfigError
-from bot.routing.reload import ConfigHolder
-from bot.routing.router import make_router
+from bot.routing.reload import ConfigHolder, FixedConfig
+from bot.routing.router import Router
 from bot.snoozes import GroupLifecycle
 from bot.store.keys import Keys
 from bot.store.merges import CachedMerges, MergeStore
 from bot.store.oncall import OverrideStore
-from bot.store.redis_store import DigestPolicy, RedisStore, Retention
+from bot.store.redis_store import Group, RedisStore, Retention
 from bot.store.replay import ReplayGuard, request_id
 from bot.store.subscriptions import CachedSubscriptions, SubscriptionStore
 
@@ -64,18 +64,28 @@ class Runtime:
     puller: Puller | None
     deps: Deps
     pipeline: Pipeline
-    config: ConfigHolder | None = None
+    config: ConfigHolder | None = None  # None: no routing config file
+    router: Router | None = None
     push: PushVerifier | None = None
     er_sync: ErrorReportingSync | None = None
     metrics: Metrics = field(default_factory=Metrics)  # this runtime's /metrics
     health: Health | None = None
 
 
+def env_timings(settings: Settings) -> Timings:
+    """The timings of the environment (what applies without a routing config)."""
+    return Timings(
+        update_interval=settings.update_interval_s,
+        group_wait=settings.group_wait_s,
+        digest_threshold=settings.digest_threshold,
+    )
+
+
 def load_routing(settings: Settings) -> ConfigHolder | None:
     """The routing config named by TRIAGE_CONFIG (or ./triage.yml when present); None: every
     alert goes to DEFAULT_CHANNEL. A bad file stops start-up (ConfigError lists the problems)."""
     path = settings.triage_config or ("triage.yml" if os.path.exists("triage.yml") else None)
-    return ConfigHolder(path) if path else None
+    return ConfigHolder(path, base=env_timings(settings)) if path else None
 
 
 def make_subscriber(settings: Settings) -> Any:
@@ -107,7 +117,6 @@ def build(
     settings: Settings,
     *,
     clock: Callable[[], float] = time.time,
-    router: Router | None = None,
     with_puller: bool = True,
     pull_timeout: float = 10.0,
     metrics: Metrics | None = None,
@@ -123,24 +132,19 @@ def build(
     )
     store = RedisStore(client, settings.redis_prefix, retention)
     holder = load_routing(settings)
+    # One snapshot (routing config + timings) in force; a reload swaps it whole. Ingest, the
+    # notifier and escalation all read it through `live.snapshot`.
+    live: ConfigHolder | FixedConfig = holder or FixedConfig(env_timings(settings))
     subs = CachedSubscriptions(SubscriptionStore(client, settings.redis_prefix))
-    default = Target(settings.default_channel, settings.locale, settings.tz)
-    if router is None:
-        router = make_router(lambda: holder.current if holder else None, subs.get, default)
+    default = Destination(settings.default_channel, locale=settings.locale, timezone=settings.tz)
+    router = Router(
+        lambda: live.snapshot,
+        default,
+        subs.get,
+        persist=lambda gid, decision: store.set_fields(gid, decision.payload()),
+    )
     web = make_client(settings.slack_bot_token, settings.slack_api_url)
     sender = Sender(web, pace=ChannelPacer(store, clock), metrics=metrics)
-    # Timing: a routing config's `defaults:` wins; without one, the environment's settings.
-    update_interval, group_wait = settings.update_interval_s, settings.group_wait_s
-    digest_threshold = settings.digest_threshold
-    escalate_after = repeat_interval = None
-    if holder is not None:
-        d = holder.current.defaults
-        update_interval, group_wait, digest_threshold = (
-            d.update_interval,
-            d.group_wait,
-            d.digest_threshold,
-        )
-        escalate_after, repeat_interval = d.escalate_after, d.repeat_interval
     oncall = OnCall(
         OverrideStore(client, Keys(settings.redis_prefix)),
         lambda: holder.current if holder else None,
@@ -153,15 +157,13 @@ def build(
         router,
         default_channel=settings.default_channel,
         clock=clock,
-        update_interval=update_interval,
-        escalate_after=escalate_after,
-        repeat_interval=repeat_interval,
-        digest=DigestPolicy(threshold=digest_threshold),
+        config=lambda: live.snapshot,
         on_call=oncall.current,
     )
     lifecycle = Lifecycle(store, notifier, clock)
     merge_rules = MergeStore(client, store.keys)
     merge_cache = CachedMerges(merge_rules)
+    incidents = _incidents(client, settings.redis_prefix, store, sender, router, oncall, lifecycle)
     deps = Deps(
         store,
         notifier,
@@ -173,7 +175,10 @@ def build(
         config=lambda: holder.current if holder else None,
         oncall=oncall,
         merges=Merger(store, merge_rules, merge_cache, notifier, clock),
+        incidents=incidents,
     )
+    incidents.locale_and_tz = deps.locale_and_tz
+    incidents.clock = clock
     app = App(
         signing_secret=settings.slack_signing_secret,
         client=web,
@@ -199,7 +204,6 @@ def build(
     import handlers
 
     handlers.register(app, deps)
-    policy = BatchPolicy(update_interval, group_wait)
     er_sync, on_result = None, None
     er_project = settings.error_reporting_project or (
         holder.current.error_reporting.project
@@ -233,9 +237,10 @@ def build(
     pipeline = Pipeline(
         store,
         fingerprinter,
-        policy=policy,
         clock=clock,
         on_result=on_result,
+        config=lambda: live.snapshot,
+        router=router,
         lifecycle=group_lifecycle if holder is not None else None,
         metrics=metrics,
     )
@@ -266,10 +271,41 @@ def build(
         deps,
         pipeline,
         holder,
+        router,
         push,
         er_sync,
         metrics,
         health,
+    )
+
+
+def _incidents(
+    client: Any,
+    prefix: str,
+    store: RedisStore,
+    sender: Sender,
+    router: Any,
+    oncall: OnCall,
+    lifecycle: Lifecycle,
+) -> Any:
+    """Declared incidents (bot.incident): who to invite is the on-call of the teams that own
+    each linked group (their rotation now, else their configured `oncall` handles)."""
+    from bot.incident.service import IncidentService
+    from bot.store.incidents import IncidentStore
+
+    def owners(g: Group, now: float) -> list[str]:
+        out: list[str] = []
+        for tg in router(g):
+            if tg.team:
+                out.extend(oncall.current(tg.team, now))
+            out.extend(tg.oncall)
+        return out
+
+    def act(gid: str, transition: str, user: str) -> bool:
+        return lifecycle.act(gid, transition, user).ok
+
+    return IncidentService(
+        IncidentStore(client, Keys(prefix)), store, sender, owners=owners, act=act
     )
 
 
@@ -360,6 +396,8 @@ def serve(settings: Settings) -> None:
     if rt.puller is not None:
         rt.puller.start()
     rt.notifier.start()
+    if rt.deps.incidents is not None:
+        rt.deps.incidents.start()
     if rt.er_sync is not None:
         rt.er_sync.start()
     socket_mode = connect_socket_mode(rt) if settings.slack_app_token else None
@@ -381,6 +419,8 @@ def serve(settings: Settings) -> None:
     if socket_mode is not None:
         stops.append(socket_mode.close)
     stops.append(rt.notifier.stop)
+    if rt.deps.incidents is not None:
+        stops.append(rt.deps.incidents.stop)
     if rt.er_sync is not None:
         stops.append(rt.er_sync.stop)
     _stop_all(stops, STOP_BUDGET_S)

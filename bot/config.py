@@ -51,7 +51,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     retention_group_days: int = Field(default=90, ge=1, le=3650)
     retention_minutes_hours: int = Field(default=2, ge=2, le=24 * 14)
-    retention_hours_days: int = Field(default=30, ge=2, le=400)
+    retention_hours_days: int = Field(default=2, ge=2, le=400)
     # the fingerprint strategy without a routing config (or one naming none); a config's
     # `defaults: grouping: {strategy}` wins
     grouping_strategy: str = DEFAULT_STRATEGY

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from bot.incident.service import IncidentService
 from bot.lifecycle import Lifecycle
 from bot.merging import Merger
 from bot.notify.notifier import Notifier
@@ -29,6 +30,7 @@ class Deps:
     config: Callable[[], Config | None] = lambda: None
     oncall: OnCall | None = None  # who is on call (rotations, overrides, user groups)
     merges: Merger | None = None  # `/triage merge` / `unmerge` (bot.merging)
+    incidents: IncidentService | None = None  # declared incidents (bot.incident)
 
     def __post_init__(self) -> None:
         self.history = History(self.store)

@@ -14,7 +14,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import redis
@@ -24,7 +23,9 @@ from google.cloud import pubsub_v1
 from bot.fingerprint import fingerprint
 from bot.ingest.logentry import parse_entry
 from bot.metrics import Metrics
-from bot.models import ErrorEvent, Fingerprint, Rejected
+from bot.models import ErrorEvent, Fingerprint, Rejected, Timings
+from bot.routing.reload import Snapshot
+from bot.routing.router import Router
 from bot.snoozes import GroupLifecycle
 from bot.store.redis_store import BatchResult, RedisStore
 
@@ -51,23 +52,23 @@ def _scrub(value: Any) -> Any:
     return value
 
 
-@dataclass(frozen=True, slots=True)
-class BatchPolicy:
-    update_interval: float = 30.0
-    group_wait: float = 0.0
-
-
 class Pipeline:
-    """Payloads -> parsed, fingerprinted, recorded in Redis (one round trip). Raises only on a
-    Redis error, in which case nothing of the batch may be acked."""
+    """Payloads -> parsed, fingerprinted, routed, recorded in Redis (one round trip). Raises
+    only on a Redis error, in which case nothing of the batch may be acked.
+
+    Each batch reads the config snapshot once: its timings (group_wait, update_interval) and,
+    with a router, the destinations of each group of the batch, decided on the group's first
+    event in the batch and stored by the script when the group's episode starts."""
 
     def __init__(
         self,
         store: RedisStore,
         fingerprinter: Fingerprinter = fingerprint,
-        policy: BatchPolicy | None = None,
         clock: Callable[[], float] = time.time,
         on_result: Callable[[BatchResult], None] | None = None,
+        *,
+        config: Callable[[], Snapshot] | None = None,
+        router: Router | None = None,
         lifecycle: Callable[[ErrorEvent], GroupLifecycle] | None = None,
         metrics: Metrics | None = None,
     ) -> None:
@@ -75,9 +76,11 @@ class Pipeline:
         self.metrics = metrics if metrics is not None else Metrics()
         self.lifecycle = lifecycle  # auto_resolve_after / ack_timeout of a group (its routes)
         self.fingerprinter = fingerprinter
-        self.policy = policy or BatchPolicy()
         self.clock = clock
         self.on_result = on_result  # after the batch is committed (e.g. link new groups)
+        fixed = Snapshot(None, Timings())
+        self.config = config or (lambda: fixed)
+        self.router = router
 
     def process(self, payloads: Sequence[bytes]) -> BatchResult:
         items: list[tuple[ErrorEvent, Fingerprint]] = []
@@ -100,13 +103,20 @@ class Pipeline:
                         parsed.insert_id,
                     )
                 )
-        p = self.policy
+        snap = self.config()
+        routes: dict[str, dict[str, str]] = {}
+        if self.router is not None:
+            for ev, fp in items:
+                if fp.id not in routes:
+                    routes[fp.id] = self.router.episode(ev, snap).payload()
+        timings = snap.timings
         result = self.store.record_batch(
             items,
             rejected,
             now=self.clock(),
-            update_interval=p.update_interval,
-            group_wait=p.group_wait,
+            update_interval=timings.update_interval,
+            group_wait=timings.group_wait,
+            routes=routes,
             lifecycle=self.lifecycle,
         )
         m = self.metrics

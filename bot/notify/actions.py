@@ -16,6 +16,15 @@ class Action(StrEnum):
     UNSNOOZE = "tb_unsnooze"
     ASSIGN = "tb_assign"
     MERGE = "tb_merge"  # "Merge into…": answers with how to name the target
+    # incidents (bot.incident): declare from an alert or a digest, then the summary's controls
+    DECLARE = "tb_declare"
+    DECLARE_DIGEST = "tb_declare_digest"
+    INCIDENT_STATUS = "tb_inc_status"
+    INCIDENT_SEVERITY = "tb_inc_sev"
+    INCIDENT_LEAD = "tb_inc_lead"
+    INCIDENT_RESOLVE = "tb_inc_resolve"
+    INCIDENT_RESOLVE_GROUPS = "tb_inc_resolve_groups"
+    INCIDENT_KEEP_GROUPS = "tb_inc_keep_groups"
 
 
 # The store's transition for each button.

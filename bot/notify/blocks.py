@@ -258,7 +258,16 @@ def alert_blocks(g: Group, v: View) -> list[dict[str, Any]]:
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=links_line(g, loc))]))
     if v.note:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=safe(v.note, 1000))]))
-    blocks.append(ActionsBlock(block_id=f"tb_actions:{g.id}", elements=_buttons(g, loc)))
+    elements = _buttons(g, loc)
+    if g.state != "resolved":  # an alert can become an incident (bot.incident)
+        elements.append(
+            ButtonElement(
+                text=t("incident.button.declare", loc),
+                action_id=Action.DECLARE,
+                value=encode_value(g.id),
+            )
+        )
+    blocks.append(ActionsBlock(block_id=f"tb_actions:{g.id}", elements=elements))
     return [b.to_dict() for b in blocks]
 
 
@@ -377,7 +386,9 @@ def _digest_line(g: Group, v: View) -> str:
 _STATES = ("open", "acknowledged", "resolved", "snoozed")
 
 
-def digest_blocks(groups: Sequence[Group], v: View) -> list[dict[str, Any]]:
+def digest_blocks(
+    groups: Sequence[Group], v: View, digest_n: int | None = None
+) -> list[dict[str, Any]]:
     """One message listing many groups (a storm): a line each with title, service, count,
     state, group id and a Logs link; lines packed into sections within Block Kit limits."""
     loc = v.locale
@@ -396,4 +407,17 @@ def digest_blocks(groups: Sequence[Group], v: View) -> list[dict[str, Any]]:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=chunk)))
     if v.note:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=safe(v.note, 1000))]))
+    if digest_n is not None and groups:  # the storm can become one incident (bot.incident)
+        declare = ActionsBlock(
+            block_id=f"tb_digest:{digest_n}",
+            elements=[
+                ButtonElement(
+                    text=t("incident.button.declare", loc),
+                    action_id=Action.DECLARE_DIGEST,
+                    value=encode_value(groups[0].id, d=str(digest_n)),
+                    style="danger",
+                )
+            ],
+        )
+        return [b.to_dict() for b in blocks[:49]] + [declare.to_dict()]
     return [b.to_dict() for b in blocks[:50]]

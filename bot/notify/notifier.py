@@ -22,10 +22,10 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from bot.i18n import t
+from bot.models import Destination, Group, Timings
 from bot.notify.blocks import (
     View,
     alert_blocks,
@@ -36,9 +36,10 @@ from bot.notify.blocks import (
     notice_text,
 )
 from bot.notify.pacing import ChannelPacer
-from bot.notify.policy import Windows, escalation_mentions, escalation_wait, unacked_minutes
+from bot.notify.policy import escalation_mentions, escalation_wait, unacked_minutes
 from bot.notify.sender import ChannelUnavailable, MessageGone, Posted, Sender, SlackError
-from bot.store.redis_store import DigestPolicy, Group, RedisStore
+from bot.routing.reload import Snapshot
+from bot.store.redis_store import DigestPolicy, RedisStore
 
 log = logging.getLogger(__name__)
 
@@ -46,21 +47,7 @@ DIGEST_REF = "dg:"  # a group's message reference when a digest lists it: "dg:<n
 BROADCAST = frozenset({"regression"})  # thread replies also shown in the channel
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
-    """Where a group's alert goes and how it is shown there. None: the notifier's default."""
-
-    channel: str
-    locale: str = "en"
-    timezone: str = "UTC"
-    oncall: str = ""  # the team's configured on-call mention: the fallback of a rotation
-    team: str = ""
-    rotation: bool = False  # the team has a rotation (bot.oncall): mention who is on call
-    escalate_after_s: float | None = None
-    repeat_interval_s: float | None = None
-
-
-Router = Callable[[Group], Sequence[Target]]
+Router = Callable[[Group], Sequence[Destination]]
 
 
 def _ref(value: str, channel: str) -> tuple[str, str]:
@@ -80,12 +67,10 @@ class Notifier:
         *,
         default_channel: str,
         clock: Callable[[], float] = time.time,
-        update_interval: float = 30.0,
+        config: Callable[[], Snapshot] | None = None,
         lease_s: float = 120.0,
         batch: int = 50,
-        escalate_after: float | None = None,
-        repeat_interval: float | None = None,
-        digest: DigestPolicy | None = DigestPolicy(),  # noqa: B008 (frozen)
+        digests: bool = True,
         pace: bool = True,
         on_call: Callable[[str, float], tuple[str, ...]] | None = None,
     ) -> None:
@@ -95,24 +80,25 @@ class Notifier:
         self.router = router
         self.default_channel = default_channel
         self.clock = clock
-        self.update_interval = update_interval
-        defaults = Windows()
-        self.windows = Windows(
-            update_interval=update_interval,
-            escalate_after=defaults.escalate_after if escalate_after is None else escalate_after,
-            repeat_interval=defaults.repeat_interval
-            if repeat_interval is None
-            else repeat_interval,
-        )
+        fixed = Snapshot(None, Timings())
+        self.config = config or (lambda: fixed)  # timings: read once per pass, whole
         self.lease_s = lease_s
         self.retry_s = 10.0  # a render that failed after the client's own retries
         self.batch = batch
-        self.digest = digest
+        self.digests = digests
         if pace and sender.pace is None:
             sender.pace = ChannelPacer(store, clock)
         self._next_auto_resolve = 0.0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+
+    @property
+    def timings(self) -> Timings:
+        return self.config().timings
+
+    def _digest_policy(self) -> DigestPolicy:
+        t = self.timings
+        return DigestPolicy(t.digest_threshold, t.digest_window, t.digest_max_size)
 
     # ---- loop ---------------------------------------------------------------------------
 
@@ -151,7 +137,7 @@ class Notifier:
         admitted = self._admit(groups, now)
         for gid, group in zip(gids, groups, strict=True):
             if group is None:  # expired: leaves the outbox
-                self.store.finish_render(gid, 0, now, self.update_interval, lease_until)
+                self.store.finish_render(gid, 0, now, self.timings.update_interval, lease_until)
                 continue
             try:
                 self.render(group, now, admitted)
@@ -162,7 +148,7 @@ class Notifier:
                     "slack call failed for %s: %s; retried in %.0f s", gid, exc, self.retry_s
                 )
                 continue
-            self.store.finish_render(gid, group.ver, now, self.update_interval, lease_until)
+            self.store.finish_render(gid, group.ver, now, self.timings.update_interval, lease_until)
             n += 1
         return n + self._render_digests(now, lease_until)
 
@@ -195,15 +181,16 @@ class Notifier:
                 n += 1
         return n
 
-    def _targets(self, group: Group) -> list[Target]:
-        return list(self.router(group)) or [Target(self.default_channel)]
+    def _targets(self, group: Group) -> list[Destination]:
+        return list(self.router(group)) or [Destination(self.default_channel)]
 
     # ---- storm control --------------------------------------------------------------------
 
     def _admit(self, groups: Sequence[Group | None], now: float) -> dict[tuple[str, str], int]:
         """(gid, channel) -> 0 (own message) or digest number, for every first message due."""
-        if self.digest is None:
+        if not self.digests:
             return {}
+        policy = self._digest_policy()
         pending: dict[str, list[str]] = defaultdict(list)
         for g in groups:
             if g is None or g.state == "snoozed":
@@ -214,7 +201,7 @@ class Notifier:
         out: dict[tuple[str, str], int] = {}
         for channel, gids in pending.items():
             for gid, n in self.store.digest_admit(
-                channel, gids, now, self.digest, self.update_interval
+                channel, gids, now, policy, self.timings.update_interval
             ).items():
                 out[(gid, channel)] = n
         return out
@@ -228,10 +215,10 @@ class Notifier:
             if groups:
                 target = next(
                     (tg for tg in self._targets(groups[0]) if tg.channel == channel),
-                    Target(channel),
+                    Destination(channel),
                 )
                 view = View(now=now, locale=target.locale, tz=target.timezone)
-                text, blocks = digest_text(groups, view), digest_blocks(groups, view)
+                text, blocks = digest_text(groups, view), digest_blocks(groups, view, num)
                 try:
                     posted = self._show_digest(d.ref, target, view, groups, text, blocks)
                 except SlackError as exc:
@@ -245,7 +232,7 @@ class Notifier:
                     )
                     continue
             self.store.finish_digest(
-                channel, num, d.ver, now, self.update_interval, lease_until, posted
+                channel, num, d.ver, now, self.timings.update_interval, lease_until, posted
             )
             n += 1
         return n
@@ -253,7 +240,7 @@ class Notifier:
     def _show_digest(
         self,
         ref: str,
-        target: Target,
+        target: Destination,
         view: View,
         groups: Sequence[Group],
         text: str,
@@ -279,7 +266,7 @@ class Notifier:
 
     # ---- rendering ------------------------------------------------------------------------
 
-    def _view(self, group: Group, target: Target, now: float, note: str = "") -> View:
+    def _view(self, group: Group, target: Destination, now: float, note: str = "") -> View:
         return View(
             now=now,
             locale=target.locale,
@@ -306,11 +293,15 @@ class Notifier:
             stored = group.messages.get(target.channel)
             if stored is None and group.state == "snoozed":
                 continue
-            if stored is None and self.digest is not None:
+            if stored is None and self.digests:
                 num = (admitted or {}).get((group.id, target.channel))
                 if num is None:
                     num = self.store.digest_admit(
-                        target.channel, [group.id], now, self.digest, self.update_interval
+                        target.channel,
+                        [group.id],
+                        now,
+                        self._digest_policy(),
+                        self.timings.update_interval,
                     )[group.id]
                 if num:
                     self.store.set_message(group.id, target.channel, f"{DIGEST_REF}{num}")
@@ -319,7 +310,7 @@ class Notifier:
                     continue
             if stored is not None and stored.startswith(DIGEST_REF):
                 num = int(stored.removeprefix(DIGEST_REF))
-                self.store.digest_touch(target.channel, num, now, self.update_interval)
+                self.store.digest_touch(target.channel, num, now, self.timings.update_interval)
                 ref = self.store.digest_ref(target.channel, num)
                 refs[target.channel] = _ref(ref, target.channel) if ref else None
                 continue
@@ -341,7 +332,7 @@ class Notifier:
 
     def _post_with_fallback(
         self,
-        target: Target,
+        target: Destination,
         text: str,
         blocks: list[dict[str, Any]],
         with_note: Callable[[str], list[dict[str, Any]]],
@@ -365,7 +356,7 @@ class Notifier:
             return self.sender.post(self.default_channel, text, with_note(note))
 
     def _post(
-        self, group: Group, target: Target, now: float, text: str, blocks: list[dict[str, Any]]
+        self, group: Group, target: Destination, now: float, text: str, blocks: list[dict[str, Any]]
     ) -> tuple[str, str]:
         posted = self._post_with_fallback(
             target,
@@ -379,7 +370,7 @@ class Notifier:
     def _post_notices(
         self,
         group: Group,
-        targets: Sequence[Target],
+        targets: Sequence[Destination],
         refs: dict[str, tuple[str, str] | None],
         now: float,
     ) -> None:
@@ -416,12 +407,12 @@ class Notifier:
     def _schedule_escalation(
         self,
         group: Group,
-        targets: Sequence[Target],
+        targets: Sequence[Destination],
         now: float,
         first: bool,
         keep: bool = False,
     ) -> None:
-        wait = escalation_wait(targets, self.windows, first=first)
+        wait = escalation_wait(targets, self.timings, first=first)
         if wait is not None:
             self.store.schedule_escalation(group.id, now + wait, keep=keep)
 
@@ -441,12 +432,12 @@ class Notifier:
         whos, fallbacks = [], []
         for tg in targets:
             people = self.on_call(tg.team, now) if self.on_call and tg.rotation else ()
-            who, fallback = escalation_mentions(people, tg.oncall, first=first)
+            who, fallback = escalation_mentions(people, tg.mention, first=first)
             whos.append(who)
             fallbacks.append(fallback)
         oncall = " ".join(dict.fromkeys(w for w in whos if w))
         fallback = " ".join(dict.fromkeys(f for f in fallbacks if f))
-        repeat = escalation_wait(targets, self.windows, first=False)
+        repeat = escalation_wait(targets, self.timings, first=False)
         notice = {"kind": "escalation", "oncall": oncall, "minutes": minutes, "now": now}
         if fallback:
             notice["fallback"] = fallback
@@ -474,9 +465,11 @@ class Notifier:
         for channel, stored in group.messages.items():
             if stored.startswith(DIGEST_REF):
                 num = int(stored.removeprefix(DIGEST_REF))
-                self.store.digest_touch(channel, num, now, self.update_interval, immediate=True)
+                self.store.digest_touch(
+                    channel, num, now, self.timings.update_interval, immediate=True
+                )
                 continue
-            target = by_channel.get(channel, Target(channel))
+            target = by_channel.get(channel, Destination(channel))
             view = self._view(group, target, now)
             ch, ts = _ref(stored, channel)
             try:

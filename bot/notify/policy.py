@@ -12,34 +12,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Protocol
 
-ESCALATE_AFTER_S = 15 * 60.0
-REPEAT_INTERVAL_S = 4 * 3600.0
-
-
-class EscalationTarget(Protocol):
-    @property
-    def oncall(self) -> str: ...
-    @property
-    def rotation(self) -> bool: ...
-    @property
-    def escalate_after_s(self) -> float | None: ...
-    @property
-    def repeat_interval_s(self) -> float | None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Windows:
-    group_wait: float = 0.0
-    update_interval: float = 30.0
-    escalate_after: float = ESCALATE_AFTER_S
-    repeat_interval: float = REPEAT_INTERVAL_S
+from bot.models import Destination, Timings
 
 
 def escalation_wait(
-    targets: Sequence[EscalationTarget], windows: Windows, *, first: bool
+    targets: Sequence[Destination], windows: Timings, *, first: bool
 ) -> float | None:
     """Seconds until the next escalation over the targets that have an on-call handle (the
     soonest wins), or None when none escalates. A target's own setting overrides the default;

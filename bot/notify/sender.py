@@ -12,7 +12,7 @@ from typing import Any
 from urllib.error import URLError
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
@@ -173,3 +173,49 @@ class Sender:
 
     def ephemeral(self, channel: str, user: str, text: str) -> None:
         self._call("chat.postEphemeral", channel=channel, user=user, text=text)
+
+    # ---- incidents (bot.incident.service): channel set-up, pins, files ------------------------
+
+    def create_channel(self, name: str, private: bool = False) -> str:
+        """conversations.create (Tier 2; scope channels:manage or groups:write): the new id."""
+        data = self._call("conversations.create", name=name, is_private=private)
+        return str((data.get("channel") or {}).get("id", ""))
+
+    def invite(self, channel: str, users: list[str]) -> None:
+        """conversations.invite (Tier 3), up to 1000 users a call."""
+        for i in range(0, len(users), 1000):
+            self._call("conversations.invite", channel=channel, users=",".join(users[i : i + 1000]))
+
+    def set_topic(self, channel: str, topic: str) -> None:
+        self._call("conversations.setTopic", channel=channel, topic=topic)
+
+    def set_purpose(self, channel: str, purpose: str) -> None:
+        self._call("conversations.setPurpose", channel=channel, purpose=purpose)
+
+    def pin(self, channel: str, ts: str) -> None:
+        self._call("pins.add", channel=channel, timestamp=ts)
+
+    def upload(self, channel: str, filename: str, title: str, content: str, comment: str) -> None:
+        """slack_sdk's files_upload_v2: files.getUploadURLExternal, the upload, then
+        files.completeUploadExternal (files.upload is retired). Scope files:write."""
+        method = "files.completeUploadExternal"
+        try:
+            self.client.files_upload_v2(
+                channel=channel,
+                filename=filename,
+                title=title,
+                content=content,
+                initial_comment=comment,
+            )
+        except (URLError, OSError) as exc:
+            self.metrics.slack_calls.labels(method, "connection_error").inc()
+            raise SlackError(method, f"connection_error: {type(exc).__name__}") from None
+        except SlackApiError as exc:
+            data = exc.response.data if exc.response is not None else None
+            error = str(data.get("error", "unknown_error")) if isinstance(data, dict) else "http"
+            self.metrics.slack_calls.labels(method, error).inc()
+            raise SlackError(method, error) from None
+        except SlackRequestError as exc:  # the POST of the bytes to the upload URL failed
+            self.metrics.slack_calls.labels(method, "upload_failed").inc()
+            raise SlackError(method, f"upload_failed: {exc}") from None
+        self.metrics.slack_calls.labels(method, "ok").inc()

@@ -262,8 +262,16 @@ def _oncall(deps: Deps, args: list[str], user: str, channel: str) -> Reply:
     return Reply(text)
 
 
+def _incident(deps: Deps, args: list[str], user: str, channel: str) -> Reply:
+    from bot.incident.slash import answer_incident
+
+    res = answer_incident(deps.incidents, args, user=user, channel=channel, locale=deps.locale)
+    return Reply(res.text, res.blocks)
+
+
 _COMMANDS: dict[str, Callable[[Deps, list[str], str, str], Reply]] = {
     "oncall": _oncall,
+    "incident": _incident,
     "top": functools.partial(_windowed, "top"),
     "stats": functools.partial(_windowed, "stats"),
     "search": _search,

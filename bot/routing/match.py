@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import unquote
 
-from bot.models import ErrorEvent
+from bot.models import Destination, ErrorEvent
 from bot.routing.owners import CodeLocation, OwnerMatch, OwnerTable, code_location
 
 if TYPE_CHECKING:
@@ -125,20 +125,6 @@ def _labels_match(wanted: tuple[tuple[str, StrMatcher], ...], labels: Mapping[st
         if value is None or not matcher.matches(value):
             return False
     return True
-
-
-@dataclass(frozen=True, slots=True)
-class Destination:
-    """Where (and how) to alert: one team's channel, with the timing that applies to it."""
-
-    team: str
-    channel: str
-    oncall: tuple[str, ...]  # "@handle", "<!subteam^S…>" or user ids "U…", as configured
-    escalate_after_s: float
-    repeat_interval_s: float
-    locale: str
-    timezone: str
-    route_index: int  # index in `routes`, or DEFAULT_ROUTE_INDEX for the default route
 
 
 @dataclass(frozen=True, slots=True)

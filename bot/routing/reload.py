@@ -1,7 +1,10 @@
 """Keep the routing config current while the bot runs: reload on SIGHUP or when the file changes.
 
-A new file with problems is refused (logged with every problem) and the config in force stays.
-Readers take `holder.current` once per decision; the swap is a single reference assignment.
+What is in force is one `Snapshot`: the routing config AND the timings derived from it (its
+`defaults:` over the environment's), so ingest, the notifier and escalation never mix an old
+config with new timings. A new file with problems is refused (logged with every problem) and
+the snapshot in force stays, whole. Readers take `holder.snapshot` once per decision (a batch,
+a notifier pass); the swap is a single reference assignment.
 """
 
 from __future__ import annotations
@@ -11,8 +14,10 @@ import os
 import signal
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from types import FrameType
 
+from bot.models import Timings
 from bot.routing.config import Config, ConfigError, load_config
 
 log = logging.getLogger(__name__)
@@ -29,25 +34,59 @@ def _stamp(path: str) -> _Stamp:
     return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The routing config in force (None: everything to DEFAULT_CHANNEL) and its timings."""
+
+    config: Config | None
+    timings: Timings
+
+    @classmethod
+    def of(cls, config: Config | None, base: Timings) -> Snapshot:
+        return cls(config, config.timings(base) if config is not None else base)
+
+    @property
+    def version(self) -> str:
+        """Names the routing decisions of this config ("" without one)."""
+        return self.config.version if self.config is not None else ""
+
+
+class FixedConfig:
+    """The snapshot when there is no config file: the environment's timings, never reloaded."""
+
+    def __init__(self, timings: Timings | None = None) -> None:
+        self.snapshot = Snapshot(None, timings or Timings())
+        self.current: Config | None = None
+
+
 class ConfigHolder:
-    """The config in force. Construction loads the file and raises ConfigError if it is bad."""
+    """The config in force. Construction loads the file and raises ConfigError if it is bad.
+    `base`: the timings of the environment, which the config's `defaults:` override."""
 
     def __init__(
         self,
         path: str | os.PathLike[str],
         on_reload: Callable[[Config], None] | None = None,
+        base: Timings | None = None,
     ) -> None:
         self.path = os.fspath(path)
         self._on_reload = on_reload
+        self._base = base or Timings()
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._stamp = _stamp(self.path)
-        self._current = load_config(self.path)
+        self._snapshot = Snapshot.of(load_config(self.path), self._base)
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return self._snapshot
 
     @property
     def current(self) -> Config:
-        return self._current
+        config = self._snapshot.config
+        assert config is not None  # a holder always has a file's config
+        return config
 
     def reload(self) -> bool:
         """Load the file again; True when the new config is in force, False when refused."""
@@ -66,7 +105,7 @@ class ConfigHolder:
                 )
                 return False
             self._stamp = stamp
-            self._current = config
+            self._snapshot = Snapshot.of(config, self._base)
             log.info(
                 "config %s reloaded: %d teams, %d routes",
                 self.path,

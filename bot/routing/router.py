@@ -1,33 +1,98 @@
-"""Where a group's alert goes: the routing config's owner(s), then every subscribed channel."""
+"""Where a group's alert goes: decided at ingest, from the full event, when the group's episode
+starts (a new group, or the regression of a resolved one), as Alertmanager routes an alert when
+it arrives; stored on the group; read by the notifier.
+
+* `Router.episode(event)`: the ingest pipeline's decision for the first event of a group in a
+  batch: the routing config's destinations (labels, the entry's own message, log name,
+  resource type, severity, service), the config's version, and the fields routed on. The batch
+  script stores them on the group only when an episode starts.
+* `Router(group)`: the notifier's destinations: the stored ones, plus every channel subscribed
+  to the group's service at or below its severity (subscriptions are read at notify time, so a
+  new `/triage subscribe` applies to open groups at their next update). A group that has no
+  message yet and was routed by another config (the file was reloaded since) is routed again
+  from its stored fields; a group with messages keeps its destinations until its next episode.
+
+Pure: no Redis, no Slack. Storing a re-routed decision is the caller's `persist` callback.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from typing import Any
 
-from bot import slack_ids
-from bot.models import ErrorEvent
-from bot.notify.notifier import Target
-from bot.routing.config import Config
+from bot.models import (
+    DEST_FIELD,
+    DEST_VERSION_FIELD,
+    ROUTE_INPUT_FIELD,
+    Destination,
+    ErrorEvent,
+    Group,
+    Subscription,
+    decode_destinations,
+    encode_destinations,
+)
 from bot.routing.match import route, severity_rank
-from bot.store.redis_store import Group
-from bot.store.subscriptions import Subscription
+from bot.routing.reload import Snapshot
+
+MESSAGE_CHARS = 1500  # of the entry's message kept for re-routing (= the stored sample's)
+STACK_CHARS = 8192  # of its stack: enough for the top in-app frames (`owner: code`)
 
 
-def _oncall(handles: Sequence[str]) -> str:
-    """Configured on-call -> Slack mention text. User ids become <@U…>; <!subteam^…> is kept;
-    a bare @handle stays text (Slack only pings a user group by its <!subteam^ID>)."""
-    out = []
-    for h in handles:
-        if slack_ids.is_user(h):
-            out.append(f"<@{h}>")
-        else:
-            out.append(h)
-    return " ".join(out)
+@dataclass(frozen=True, slots=True)
+class EpisodeRoute:
+    """A routing decision as the batch script stores it (three group hash fields)."""
+
+    dest: str
+    version: str
+    input: str
+
+    def payload(self) -> dict[str, str]:
+        return {
+            DEST_FIELD: self.dest,
+            DEST_VERSION_FIELD: self.version,
+            ROUTE_INPUT_FIELD: self.input,
+        }
 
 
-def group_event(group: Group) -> ErrorEvent:
-    """The fields routes match on, as stored on the group."""
+def route_input(event: ErrorEvent) -> dict[str, Any]:
+    """The fields of an event that routes match on (kept until the group's first message, to
+    route it again if the config is reloaded before)."""
+    out: dict[str, Any] = {
+        "service": event.service,
+        "resource_type": event.resource_type,
+        "severity": event.severity,
+        "log_name": event.log_name,
+        "message": event.message[:MESSAGE_CHARS],
+        "labels": event.labels,
+    }
+    if event.stack:
+        out["stack"] = event.stack[:STACK_CHARS]
+    if event.report_location:
+        out["report_location"] = event.report_location
+    return out
+
+
+def input_event(fields: dict[str, Any]) -> ErrorEvent:
+    return ErrorEvent(
+        insert_id="",
+        timestamp=0.0,
+        severity=str(fields.get("severity", "ERROR")),
+        service=str(fields.get("service", "")),
+        resource_type=str(fields.get("resource_type", "")),
+        log_name=str(fields.get("log_name", "")),
+        message=str(fields.get("message", "")),
+        labels={str(k): str(v) for k, v in dict(fields.get("labels") or {}).items()},
+        stack=str(fields["stack"]) if fields.get("stack") else None,
+        report_location=dict(fields["report_location"]) if fields.get("report_location") else None,
+    )
+
+
+def stored_event(group: Group) -> ErrorEvent:
+    """What a group stored before routing moved to ingest holds (no labels; its latest
+    sample as the message): only for groups without a stored decision."""
     return ErrorEvent(
         insert_id="",
         timestamp=group.last,
@@ -35,44 +100,70 @@ def group_event(group: Group) -> ErrorEvent:
         service=group.service,
         resource_type=group.get("resource_type"),
         log_name=group.get("log_name"),
-        message=group.title + "\n" + group.sample,
+        message=group.sample,
     )
 
 
-def make_router(
-    config: Callable[[], Config | None],
-    subscriptions: Callable[[], list[Subscription]],
-    default: Target,
-) -> Callable[[Group], list[Target]]:
-    def router(group: Group) -> list[Target]:
-        cfg = config()
-        targets: list[Target] = []
-        if cfg is None:
-            targets.append(default)
-        else:
-            for d in route(cfg, group_event(group)):
-                targets.append(
-                    Target(
-                        channel=d.channel,
-                        locale=d.locale,
-                        timezone=d.timezone,
-                        oncall=_oncall(d.oncall),
-                        team=d.team,
-                        rotation=cfg.team(d.team).rotation is not None,
-                        escalate_after_s=d.escalate_after_s,
-                        repeat_interval_s=d.repeat_interval_s,
-                    )
-                )
+class Router:
+    def __init__(
+        self,
+        snapshot: Callable[[], Snapshot],
+        default: Destination,
+        subscriptions: Callable[[], Sequence[Subscription]] = tuple,
+        persist: Callable[[str, EpisodeRoute], None] | None = None,
+    ) -> None:
+        self.snapshot = snapshot
+        self.default = default
+        self.subscriptions = subscriptions
+        self.persist = persist
+
+    def version(self, snap: Snapshot) -> str:
+        # Without a config every group goes to the default channel: its name is the version.
+        return f"{snap.version}|{self.default.channel}"
+
+    def decide(self, event: ErrorEvent, snap: Snapshot) -> list[Destination]:
+        if snap.config is None:
+            return [self.default]
+        return route(snap.config, event)
+
+    def episode(self, event: ErrorEvent, snap: Snapshot | None = None) -> EpisodeRoute:
+        snap = snap or self.snapshot()
+        fields = route_input(event)
+        return EpisodeRoute(
+            encode_destinations(self.decide(event, snap)),
+            self.version(snap),
+            json.dumps(fields, ensure_ascii=False, separators=(",", ":")),
+        )
+
+    def owners(self, group: Group) -> list[Destination]:
+        """The group's routed destinations (without subscriptions)."""
+        stored = group.get(DEST_FIELD)
+        snap = self.snapshot()
+        if not stored:
+            return self.decide(stored_event(group), snap)
+        if group.messages or group.get(DEST_VERSION_FIELD) == self.version(snap):
+            return decode_destinations(stored)
+        # Routed by another config and not shown anywhere yet: route again from what it stored.
+        raw = group.get(ROUTE_INPUT_FIELD)
+        event = input_event(json.loads(raw)) if raw else stored_event(group)
+        decision = EpisodeRoute(
+            encode_destinations(self.decide(event, snap)), self.version(snap), raw
+        )
+        group.fields.update(decision.payload())
+        if self.persist is not None:
+            self.persist(group.id, decision)
+        return decode_destinations(decision.dest)
+
+    def __call__(self, group: Group) -> list[Destination]:
+        dests = self.owners(group)
         rank = severity_rank(group.get("severity", "ERROR"))
-        seen = {t.channel for t in targets}
-        for sub in subscriptions():
+        seen = {d.channel for d in dests}
+        base = dests[0] if dests else self.default
+        for sub in self.subscriptions():
             if sub.channel in seen or not fnmatchcase(group.service, sub.pattern):
                 continue
             if rank < severity_rank(sub.severity):
                 continue
             seen.add(sub.channel)
-            base = targets[0] if targets else default
-            targets.append(Target(sub.channel, base.locale, base.timezone))
-        return targets
-
-    return router
+            dests.append(Destination(sub.channel, locale=base.locale, timezone=base.timezone))
+        return dests

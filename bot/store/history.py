@@ -11,7 +11,6 @@ up to 1 h), hourly ("h<n>", up to 24 h) and UTC days ("d<n>"), each kept a while
 from __future__ import annotations
 
 import heapq
-import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -68,11 +67,9 @@ class History:
         closed, open_ = names[:-1], names[-1:]
         ttl = 600 if names[0].startswith("d") else 60  # late entries may still land in them
         k, calls = self.keys, []
-        token = uuid.uuid4().hex
         for s in range(NSHARDS):
             cache = k.top_cache(s, closed[0], closed[-1]) if closed else k.top_cache(s, "", "")
-            keys = [k.top_scratch(s, token), cache, k.services(s)]
-            keys += [k.rank(s, b) for b in (*closed, *open_)]
+            keys = [cache, k.services(s), *(k.rank(s, b) for b in (*closed, *open_))]
             calls.append(("top", keys, [n, len(closed), ttl, service or ""]))
         return calls
 

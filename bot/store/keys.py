@@ -78,15 +78,12 @@ class Keys:
         """ZSET: union of the closed rank buckets first..last (a short-lived cache)."""
         return f"{self.tag(shard)}:hc:cache:{first}-{last}"
 
-    def top_scratch(self, shard: int, token: str) -> str:
-        """ZSET a top query builds and deletes in the same script call."""
-        return f"{self.tag(shard)}:tmp:top:{token}"
-
     # ---- per group (same hash tag as its shard) -----------------------------------------------
 
     def group(self, gid: str) -> str:
-        """HASH of the group; also its per-minute and per-hour counts (fields cm, ch: JSON
-        [newest, age, count, age, count, ...]) and the revisions that threw it (revs)."""
+        """HASH of the group; also its per-minute counts (field cm: JSON [base, age, count,
+        age, count, ...], slot = base - age) and the revisions that threw it (revs). Its
+        per-hour counts are its scores in the hourly rankings."""
         return f"{self.tag(shard_of(gid))}:g:{gid}"
 
     def messages(self, gid: str) -> str:
@@ -123,6 +120,32 @@ class Keys:
     def oncall_overrides(self, team: str) -> str:
         """ZSET of a team's on-call overrides (JSON: user, start, end, by) scored by end."""
         return f"{self.prefix}:oncall:{{{team}}}"
+
+    # ---- incidents (bot.incident): one hash tag per incident; the indexes single keys ----------
+
+    def incident(self, iid: str) -> str:
+        """HASH of a declared incident (bot.incident.model.Incident.to_fields)."""
+        return f"{self.prefix}:{{inc.{iid}}}:i"
+
+    def incident_events(self, iid: str) -> str:
+        """LIST of the incident's timeline events (JSON: at, actor, kind, detail), oldest first."""
+        return f"{self.prefix}:{{inc.{iid}}}:e"
+
+    def incident_seen(self, iid: str) -> str:
+        """HASH group id -> what the timeline sweep last saw of it ("state|notices|count")."""
+        return f"{self.prefix}:{{inc.{iid}}}:s"
+
+    def incident_of_channel(self, channel: str) -> str:
+        """STRING: the incident whose channel this is."""
+        return f"{self.prefix}:incch:{{{channel}}}"
+
+    def incident_of_group(self, gid: str) -> str:
+        """STRING: the incident a group is linked to (the latest one)."""
+        return f"{self.prefix}:incg:{{{gid}}}"
+
+    def incidents_open(self) -> str:
+        """ZSET of incidents not resolved, scored by declaration time (the sweep's work list)."""
+        return f"{self.prefix}:incidents"
 
     # ---- digests: one hash tag (digests are few) -------------------------------------------
 

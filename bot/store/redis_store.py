@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import redis
 
-from bot.models import ErrorEvent, Fingerprint, Rejected
+from bot.models import ROUTE_INPUT_FIELD, ErrorEvent, Fingerprint, Group, Rejected
 from bot.snoozes import GroupLifecycle, scopes_of
 from bot.store.keys import NSHARDS, Keys, shard_of
 from bot.store.scripts import Call, Scripts
@@ -24,7 +24,7 @@ SAMPLE_CHARS = 1500
 class Retention:
     group_s: int = 90 * 86400  # group record, after last seen
     minutes_s: int = 2 * 3600  # per-minute counts (last hour's sparkline, spike detection)
-    hours_s: int = 30 * 86400  # per-hour counts
+    hours_s: int = 2 * 86400  # hourly rankings and tallies = per-hour counts (24 h sparkline)
     seen_s: int = 25 * 3600  # insertIds, for deduplication (kept 24 h + slack)
     # A group's TTL is set again at most this often (not on every batch): it may expire this
     # much before `group_s` after its last occurrence.
@@ -102,28 +102,6 @@ class BatchResult:
         return [d.id for d in self.deltas if d.new]
 
 
-@dataclass(slots=True)
-class Group:
-    """A group as stored; `fields` keeps everything else the hash holds."""
-
-    id: str
-    title: str
-    service: str
-    state: str
-    count: int
-    first: float
-    last: float
-    ver: int
-    sample: str = ""
-    frames: tuple[str, ...] = ()
-    messages: dict[str, str] = field(default_factory=dict)  # channel -> ts
-    notices: list[dict[str, Any]] = field(default_factory=list)
-    fields: dict[str, str] = field(default_factory=dict)
-
-    def get(self, name: str, default: str = "") -> str:
-        return self.fields.get(name, default)
-
-
 @dataclass(frozen=True, slots=True)
 class TransitionResult:
     status: str  # ok | noop | not_found | invalid
@@ -160,17 +138,22 @@ class RedisStore:
         update_interval: float = 30.0,
         group_wait: float = 0.0,
         lifecycle: Callable[[ErrorEvent], GroupLifecycle] | None = None,
+        routes: Mapping[str, Mapping[str, str]] | None = None,
     ) -> BatchResult:
         """Record a batch: dedup by insertId, create/update groups, schedule notifications,
         dead-letter the rejected. One round trip; raises on a Redis error (nothing acked).
-        `lifecycle` gives a group's auto_resolve_after and ack_timeout (from its routes)."""
+        `lifecycle` gives a group's auto_resolve_after and ack_timeout (from its routes).
+        `routes`: group id -> the routing decision's hash fields (bot.routing.router), stored
+        on the group when its episode starts (new, or a regression)."""
         by_shard: dict[int, dict[str, list[tuple[ErrorEvent, Fingerprint]]]] = defaultdict(dict)
         for ev, fp in items:
             by_shard[shard_of(fp.id)].setdefault(fp.id, []).append((ev, fp))
         calls = [
             (
                 "record_batch",
-                *self._record_call(shard, groups, now, update_interval, group_wait, lifecycle),
+                *self._record_call(
+                    shard, groups, now, update_interval, group_wait, lifecycle, routes
+                ),
             )
             for shard, groups in by_shard.items()
         ]
@@ -204,29 +187,30 @@ class RedisStore:
         update_interval: float,
         group_wait: float,
         lifecycle: Callable[[ErrorEvent], GroupLifecycle] | None = None,
+        routes: Mapping[str, Mapping[str, str]] | None = None,
     ) -> tuple[list[str], list[str]]:
         """KEYS and ARGV of record_batch.lua for one shard: every key it touches, by index."""
         k, ret = self.keys, self.retention
         keys = _KeyList([k.due(shard), k.index(shard), k.search(shard), k.services(shard)])
-        buckets = _Buckets(k, shard, keys, now)
+        buckets = _Buckets(k, shard, keys, now, ret)
         payload_groups = []
+        per_minute: dict[int, tuple[int, int, int, int]] = {}  # seen key, buckets
         for gid, evs in groups.items():
             ev0, fp0 = evs[-1]
             rows = []
             for ev, _ in evs:
                 minute = int(ev.timestamp // 60)
-                hour = minute // 60
-                rows.append(
-                    [
-                        ev.insert_id,
+                at = per_minute.get(minute)
+                if at is None:
+                    hour = minute // 60
+                    at = per_minute[minute] = (
                         keys.add(k.seen(shard, minute)),
-                        ev.timestamp,
-                        _sample(ev),
-                        ev.trace or "",
                         buckets.of(f"f{minute // 5}"),
                         buckets.of(f"h{hour}"),
                         buckets.of(f"d{hour // 24}"),
-                    ]
+                    )
+                rows.append(
+                    [ev.insert_id, at[0], ev.timestamp, _sample(ev), ev.trace or "", *at[1:]]
                 )
             pg: dict[str, Any] = {
                 "id": gid,
@@ -240,6 +224,8 @@ class RedisStore:
             if lifecycle is not None:
                 lc = lifecycle(ev0)
                 pg["ar"], pg["at"] = lc.auto_resolve_after, lc.ack_timeout
+            if routes and gid in routes:
+                pg["route"] = routes[gid]
             payload_groups.append(pg)
         hour_tally, day_tally = f"h{int(now // 3600)}", f"d{int(now // 86400)}"
         payload: dict[str, Any] = {
@@ -247,7 +233,7 @@ class RedisStore:
             "update_interval": update_interval,
             "group_wait": group_wait,
             "ttl": {"group": ret.group_s, "refresh": ret.refresh_s, "seen": ret.seen_s},
-            "keep": {"minutes": ret.minute_slots(self.spike), "hours": ret.hours_s // 3600},
+            "keep_minutes": ret.minute_slots(self.spike),
             "buckets": buckets.rows,
             "now_tally": [
                 keys.add(k.tally(shard, hour_tally)),
@@ -370,11 +356,20 @@ class RedisStore:
         return self.load_groups([gid])[0]
 
     def set_message(self, gid: str, channel: str, ts: str) -> None:
+        """Record where the group is shown in `channel`. Once shown, the group keeps its
+        destinations until its next episode, so the fields it was routed on are dropped."""
         key = self.keys.messages(gid)
         pipe = self.r.pipeline(transaction=False)
         pipe.hset(key, channel, ts)
         pipe.expire(key, self.retention.group_s)
+        pipe.hdel(self.keys.group(gid), ROUTE_INPUT_FIELD)
         pipe.execute()
+
+    def set_fields(self, gid: str, fields: Mapping[str, str]) -> None:
+        """Write fields of an existing group's hash (e.g. a new routing decision)."""
+        args = [x for kv in fields.items() for x in kv]
+        if args:
+            self._run([("set_fields", [self.keys.group(gid)], args)])
 
     def drop_notices(self, gid: str, n: int) -> None:
         if n:
@@ -516,7 +511,13 @@ class RedisStore:
         return _slots(self.r.hget(self.keys.group(gid), "cm"), int(now // 60), minutes)
 
     def hour_counts(self, gid: str, now: float, hours: int = 24) -> list[int]:
-        return _slots(self.r.hget(self.keys.group(gid), "ch"), int(now // 3600), hours)
+        """Occurrences per clock hour for the last `hours` hours, oldest first: the group's
+        score in each hourly ranking (kept Retention.hours_s), so they cost nothing more."""
+        end, shard = int(now // 3600), shard_of(gid)
+        pipe = self.r.pipeline(transaction=False)
+        for h in range(end - hours + 1, end + 1):
+            pipe.zscore(self.keys.rank(shard, f"h{h}"), gid)
+        return [int(v) if v else 0 for v in pipe.execute()]
 
     def revisions(self, gid: str) -> list[str]:
         """Revisions and versions that have thrown the group."""
@@ -565,24 +566,28 @@ class _KeyList:
 
 
 # How long a history bucket is kept after its end: 5-minute buckets serve windows up to 1 h
-# (and the hour before, for trends), hours 24 h windows (and the 24 h before), days 7-day ones.
-BUCKET_KEEP_S = {"f": 7500, "h": 176400, "d": 2678400}
+# (and the hour before, for trends), hours 24 h windows (and the 24 h before: Retention.hours_s),
+# days 7-day ones.
+FIVE_MIN_KEEP_S, DAY_KEEP_S = 7500, 31 * 86400
 BUCKET_SPAN_S = {"f": 300, "h": 3600, "d": 86400}
 
 
 class _Buckets:
     """History buckets of one record_batch call: [rank key, tally key or 0, ttl] rows. A bucket
-    expires `BUCKET_KEEP_S` after its end, however late its entries arrive; one past that is
-    not written (index 0): no window reads it."""
+    expires a fixed time after its end, however late its entries arrive; one past that is not
+    written (index 0): no window reads it."""
 
-    def __init__(self, keys: Keys, shard: int, key_list: _KeyList, now: float) -> None:
+    def __init__(
+        self, keys: Keys, shard: int, key_list: _KeyList, now: float, retention: Retention
+    ) -> None:
         self.k, self.shard, self.key_list, self.now = keys, shard, key_list, now
+        self.keep = {"f": FIVE_MIN_KEEP_S, "h": retention.hours_s, "d": DAY_KEEP_S}
         self.rows: list[list[int]] = []
         self._at: dict[str, int] = {}
 
     def ttl(self, bucket: str) -> int:
         kind, n = bucket[0], int(bucket[1:])
-        return int((n + 1) * BUCKET_SPAN_S[kind] + BUCKET_KEEP_S[kind] - self.now)
+        return int((n + 1) * BUCKET_SPAN_S[kind] + self.keep[kind] - self.now)
 
     def of(self, bucket: str) -> int:
         i = self._at.get(bucket)

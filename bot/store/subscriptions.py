@@ -4,20 +4,13 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
 
 import redis
 
+from bot.models import Subscription
 from bot.store.keys import Keys
 
-
-@dataclass(frozen=True, slots=True)
-class Subscription:
-    pattern: str  # service name or glob, e.g. "payments-*"
-    channel: str
-    severity: str = "ERROR"  # this severity and above
-    by: str = ""
-    at: float = 0.0
+__all__ = ["CachedSubscriptions", "Subscription", "SubscriptionStore"]
 
 
 class SubscriptionStore:

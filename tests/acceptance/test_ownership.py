@@ -57,7 +57,6 @@ def _alert(bot, channel: str, text: str, timeout: float = 10.0):
     return bot.wait_for_post(channel, lambda m: text in str(m), timeout, f"{text!r} in {channel}")
 
 
-@pytest.mark.xfail(reason="needs routing at ingest from the full event (issue 11)", strict=False)
 def test_monorepo_modules_alert_their_owning_teams(start_bot) -> None:
     bot = start_bot(MONOREPO)
     bot.publish(
@@ -73,7 +72,6 @@ def test_monorepo_modules_alert_their_owning_teams(start_bot) -> None:
     assert not [m for m in bot.messages("C0SRE") if "amount" in str(m) or "cursor" in str(m)]
 
 
-@pytest.mark.xfail(reason="needs routing at ingest from the full event (issue 11)", strict=False)
 def test_codeowners_file_routes_by_its_last_matching_line(start_bot) -> None:
     config = (
         TEAMS

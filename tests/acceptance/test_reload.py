@@ -11,11 +11,6 @@ from tests.acceptance.harness import config_yaml, count_of, log_entry
 
 TO_PAYMENTS = config_yaml("- team: payments\n  match: {service: checkout}\n")
 TO_SEARCH = config_yaml("- team: search\n  match: {service: checkout}\n")
-TIMINGS_XFAIL = pytest.mark.xfail(
-    strict=True,
-    reason="issue 11: `defaults:` timings are read once at start (bot/app.py build); a reload "
-    "swaps routes only; being fixed by one Timings object swapped on reload",
-)
 
 
 def _lands(bot, channel: str, text: str, timeout: float = 10.0) -> None:
@@ -95,7 +90,6 @@ def test_missing_setting_stops_the_bot_naming_it(start_bot) -> None:
     assert len(stderr.strip().splitlines()) == 1, stderr  # one line naming it
 
 
-@TIMINGS_XFAIL
 def test_reload_applies_new_update_interval(start_bot) -> None:
     bot = start_bot(config_yaml(defaults={"update_interval": "1h"}))
     mark = len(bot.logs())
@@ -129,7 +123,6 @@ def test_reload_applies_new_escalate_after(start_bot) -> None:
     bot.wait_for_reply("C0OTHER", lambda r: oncall in str(r), 8)
 
 
-@TIMINGS_XFAIL
 def test_reload_applies_new_digest_threshold(start_bot) -> None:
     bot = start_bot(config_yaml(defaults={"digest_threshold": "50"}))
     mark = len(bot.logs())

@@ -118,11 +118,6 @@ def test_log_name_by_full_name_glob(start_bot) -> None:
     _lands(bot, "C0SRE", "other log")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 11: routing runs on an event rebuilt from the stored group, which has no "
-    "labels (bot/routing/router.py group_event); being fixed by routing at ingest",
-)
 def test_labels(start_bot) -> None:
     routes = "- team: payments\n  match: {labels: {env: prod}}\n"
     bot = start_bot(config_yaml(routes))
@@ -136,11 +131,6 @@ def test_labels(start_bot) -> None:
     _lands(bot, "C0SRE", "staging is down")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 11: routing runs on an event rebuilt from the stored group, which has no "
-    "labels (bot/routing/router.py group_event); being fixed by routing at ingest",
-)
 def test_labels_glob_and_resource_labels(start_bot) -> None:
     # Resource labels count as labels too (entry labels win on a clash).
     routes = "- team: payments\n  match: {labels: {location: 'asia-*', tier: gold}}\n"

@@ -78,7 +78,18 @@ def test_request_urls_point_at_the_bolt_endpoint() -> None:
 
 def test_bot_scopes_are_the_ones_the_code_uses() -> None:
     scopes = set(manifest()["oauth_config"]["scopes"]["bot"])
-    assert scopes == {"chat:write", "commands", "channels:read", "groups:read", "usergroups:read"}
+    assert scopes == {
+        "chat:write",
+        "commands",
+        "channels:read",
+        "groups:read",
+        "usergroups:read",
+        # bot.incident: conversations.create/invite/setTopic/setPurpose, pins.add, file upload
+        "channels:manage",
+        "groups:write",
+        "pins:write",
+        "files:write",
+    }
 
 
 def test_dockerfile_parses_and_copies_existing_paths() -> None:

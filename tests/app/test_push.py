@@ -51,12 +51,16 @@ KEY, CERT = _key_and_cert()
 OTHER_KEY, _ = _key_and_cert()
 
 
+FETCHES: list[float] = []
+
+
 @pytest.fixture(scope="module")
 def certs_url() -> Iterator[str]:
     body = json.dumps({"kid1": CERT}).encode()
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            FETCHES.append(time.monotonic())
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.end_headers()
@@ -82,8 +86,10 @@ def token(key: bytes = KEY, **claims: object) -> str:
         "exp": now + 3600,
         "sub": "1234",
     }
+    kid = claims.pop("kid", "kid1")
     payload.update(claims)
-    signer = crypt.RSASigner.from_string(key, "kid1")
+    claims["kid"] = kid
+    signer = crypt.RSASigner.from_string(key, str(claims.pop("kid", "kid1")))
     return jwt.encode(signer, payload).decode()
 
 
@@ -161,3 +167,53 @@ def test_redis_down_is_503_so_pubsub_retries(certs_url: str) -> None:
     verifier = PushVerifier(AUD, SA, CertCache(certs_url))
     status, _ = handle_push(verifier, Pipeline(store), f"Bearer {token()}", envelope(_entry()))
     assert status == 503
+
+
+def test_unknown_key_ids_do_not_refetch_the_certs_each_time(setup) -> None:
+    """20 tokens naming a kid Google never issued: at most one refetch (rate-limited), and a
+    valid push right after is answered without waiting on a fetch."""
+    verifier, pipeline, _ = setup
+    assert handle_push(verifier, pipeline, f"Bearer {token()}", envelope(_entry()))[0] == 204
+    before = len(FETCHES)
+    for i in range(20):
+        bad = f"Bearer {token(kid=f'unknown-{i}')}"
+        assert handle_push(verifier, pipeline, bad, envelope(_entry()))[0] == 401
+    assert len(FETCHES) - before <= 1
+    started = time.monotonic()
+    assert handle_push(verifier, pipeline, f"Bearer {token()}", envelope(_entry()))[0] == 204
+    assert time.monotonic() - started < 2
+
+
+def test_a_valid_push_over_2_mb_is_never_a_400(
+    certs_url: str, redis_url: str, key_prefix: str
+) -> None:
+    """Pub/Sub pushes messages up to 10 MB: one too big to be a LogEntry is dead-lettered and
+    acked (204), through the real HTTP server (it used to cut the body at 2 MB and answer 400,
+    which Pub/Sub retries forever)."""
+    import urllib.request
+
+    from triage_sandbox.slack_standin import SlackStandIn
+
+    from tests.botrig import running_bot
+
+    with (
+        SlackStandIn("push-signing-secret", "xoxb-push") as slack,
+        running_bot(
+            slack,
+            redis_url,
+            key_prefix,
+            push_audience=AUD,
+            push_service_account=SA,
+            push_certs_url=certs_url,
+        ) as (rt, url),
+    ):
+        big = json.dumps({"insertId": "big", "textPayload": "x" * (3 * 1024 * 1024)}).encode()
+        req = urllib.request.Request(
+            url.replace("/slack/events", "/pubsub/push"),
+            data=envelope(big),
+            headers={"Authorization": f"Bearer {token()}", "Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            assert resp.status == 204
+        assert rt.store.counters()["dead_lettered"] == 1

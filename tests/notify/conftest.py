@@ -10,8 +10,8 @@ import redis
 from triage_sandbox.clock import FakeClock
 from triage_sandbox.slack_standin import ApiCall, SlackStandIn
 
-from bot.models import ErrorEvent, Fingerprint
-from bot.notify.notifier import Notifier, Router, Target
+from bot.models import Destination, ErrorEvent, Fingerprint
+from bot.notify.notifier import Notifier, Router
 from bot.notify.sender import Sender, make_client
 from bot.store.redis_store import RedisStore
 
@@ -26,7 +26,7 @@ class Rig:
     store: RedisStore
     clock: FakeClock
     sender: Sender
-    targets: dict[str, list[Target]] = field(default_factory=dict)
+    targets: dict[str, list[Destination]] = field(default_factory=dict)
     notifier: Notifier | None = None
     mark: int = 0
     seq: int = 0

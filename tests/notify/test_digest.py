@@ -86,9 +86,9 @@ def test_notices_and_actions_of_a_listed_group_go_to_the_digest(rig: Rig) -> Non
 
 
 def test_a_digest_in_an_unreachable_channel_falls_back(rig: Rig) -> None:
-    from bot.notify.notifier import Target
+    from bot.models import Destination
 
-    rig.targets["*"] = [Target("C0GENERAL")]
+    rig.targets["*"] = [Destination("C0GENERAL")]
     for i in range(11):
         rig.record(_gid(i))
     calls = rig.run()

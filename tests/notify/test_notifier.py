@@ -8,7 +8,7 @@ import json
 from triage_sandbox.slack_standin import ApiCall
 
 from bot.lifecycle import Lifecycle
-from bot.notify.notifier import Target
+from bot.models import Destination
 from tests.notify.conftest import Rig, methods, replies, top_posts
 
 ONCALL = "<!subteam^S0ONCALL>"
@@ -67,6 +67,7 @@ def test_new_group_is_one_message_with_everything(rig: Rig) -> None:
         ("static_select", "tb_snooze"),
         ("users_select", "tb_assign"),
         ("button", "tb_merge"),
+        ("button", "tb_declare"),  # the alert can become an incident
     ]
     assert rig.slack.warnings == []
 
@@ -157,7 +158,7 @@ def test_no_spike_below_the_minimum_rate_or_for_a_new_group(rig: Rig) -> None:
 
 
 def test_escalation_after_15_min_then_repeat_every_4_h_until_acknowledged(rig: Rig) -> None:
-    rig.targets["*"] = [Target("C0ALERTS", oncall=ONCALL)]
+    rig.targets["*"] = [Destination("C0ALERTS", oncall=(ONCALL,))]
     _ch, ts = _post_one(rig)
     rig.clock.advance(14 * 60)
     assert rig.run() == []
@@ -180,8 +181,8 @@ def test_escalation_after_15_min_then_repeat_every_4_h_until_acknowledged(rig: R
 
 def test_escalation_per_target_and_unacknowledge_restarts_it(rig: Rig) -> None:
     rig.targets["*"] = [
-        Target("C0ALERTS", oncall="<@U2>", escalate_after_s=300, repeat_interval_s=0),
-        Target("C0TEAM"),
+        Destination("C0ALERTS", oncall=("U2",), escalate_after_s=300, repeat_interval_s=0),
+        Destination("C0TEAM"),
     ]
     rig.record("fp1-aaaa1111")
     assert len(top_posts(rig.run())) == 2
@@ -201,7 +202,7 @@ def test_escalation_per_target_and_unacknowledge_restarts_it(rig: Rig) -> None:
 
 
 def test_escalation_is_sent_by_exactly_one_replica_and_survives_a_restart(rig: Rig) -> None:
-    rig.targets["*"] = [Target("C0ALERTS", oncall=ONCALL)]
+    rig.targets["*"] = [Destination("C0ALERTS", oncall=(ONCALL,))]
     _post_one(rig)
     replica_a = rig.notifier
     replica_b = rig.make_notifier()  # a second replica, or this one after a restart
@@ -263,7 +264,7 @@ def test_resolved_group_message_shows_who_and_reopen(rig: Rig) -> None:
 
 
 def test_fallback_to_the_default_channel_with_a_warning(rig: Rig) -> None:
-    rig.targets["*"] = [Target("C0GENERAL")]  # the bot is not a member there
+    rig.targets["*"] = [Destination("C0GENERAL")]  # the bot is not a member there
     rig.record("fp1-aaaa1111")
     calls = rig.run()
     assert [(c.method, c.args["channel"], c.error) for c in calls] == [

@@ -5,7 +5,8 @@ from __future__ import annotations
 import redis
 
 from bot.models import ErrorEvent, Fingerprint, Rejected
-from bot.store.redis_store import RedisStore
+from bot.store.keys import Keys, shard_of
+from bot.store.redis_store import RedisStore, Retention
 
 T0 = 1_764_000_000.0
 
@@ -122,3 +123,52 @@ def test_outbox_claim_lease_and_coalescing(redis_client: redis.Redis, key_prefix
     assert store.finish_render("fp1-aaaa", g.ver, T0 + 3, 30, T0 + 60) == 1
     assert store.claim_due(T0 + 10, T0 + 70) == []  # coalesced: due after update_interval
     assert store.claim_due(T0 + 33, T0 + 93) == ["fp1-aaaa"]
+
+
+def test_minute_and_hour_counts_in_any_order_within_their_retention(
+    redis_client: redis.Redis, key_prefix: str
+) -> None:
+    """Counts kept in the group hash: late entries land in their own minute/hour, entries
+    older than the retention only in the total, a gap longer than it starts afresh."""
+    store = RedisStore(redis_client, key_prefix)
+    g = fp("fp1-cnt")
+    now = T0 - T0 % 3600 + 1800  # the middle of an hour
+    times = [now, now - 60, now - 60, now - 300, now - 7200 - 60, now - 3 * 3600]
+    store.record_batch([(ev(f"a{i}", t), g) for i, t in enumerate(times[:2])], now=now)
+    store.record_batch([(ev(f"b{i}", t), g) for i, t in enumerate(times[2:])], now=now)
+    minutes = store.minute_counts(g.id, now, 60)
+    assert minutes[-1] == 1 and minutes[-2] == 2 and minutes[-6] == 1 and sum(minutes) == 4
+    assert store.minute_counts(g.id, now, 122)[0] == 0  # 2 h 1 min ago: past the retention
+    hours = store.hour_counts(g.id, now, 24)
+    assert hours[-1] == 4 and hours[-3] == 1 and hours[-4] == 1 and sum(hours) == 6
+    group = store.load_group(g.id)
+    assert group is not None and group.count == 6
+    # a later batch: the old minutes slide out of the last hour
+    later = now + 5 * 3600
+    store.record_batch([(ev("c1", later), g)], now=later)
+    assert store.minute_counts(g.id, later, 60) == [0] * 59 + [1]
+    assert store.hour_counts(g.id, later, 24)[-1] == 1 and sum(store.hour_counts(g.id, later)) == 7
+    # an entry stamped ahead (a skewed clock) shows in its own minute, once that has come
+    store.record_batch([(ev("c2", later + 600), g)], now=later)
+    assert sum(store.minute_counts(g.id, later, 60)) == 1
+    assert store.minute_counts(g.id, later + 600, 60)[-1] == 1
+
+
+def test_history_buckets_expire_after_their_end_not_their_last_write(
+    redis_client: redis.Redis, key_prefix: str
+) -> None:
+    """A late entry neither keeps an old bucket alive nor creates one no window reads."""
+    store = RedisStore(redis_client, key_prefix, Retention(hours_s=2 * 86400))
+    g = fp("fp1-late")
+    now = T0 - T0 % 3600 + 600
+    hour = int(now // 3600)
+    late = now - 3 * 3600  # its hourly bucket ended 2 h 10 min ago
+    ancient = now - 3 * 86400  # past the hourly retention, within the daily one
+    store.record_batch([(ev("x1", late), g), (ev("x2", ancient), g)], now=now)
+    k, s = Keys(key_prefix), shard_of(g.id)
+    ttl = redis_client.ttl(k.rank(s, f"h{hour - 3}"))
+    assert 2 * 86400 - 2 * 3600 - 700 < ttl <= 2 * 86400 - 2 * 3600 - 600 + 1
+    assert not redis_client.exists(k.rank(s, f"h{int(ancient // 3600)}"))
+    assert redis_client.zscore(k.rank(s, f"d{int(ancient // 86400)}"), g.id) == 1
+    assert not redis_client.exists(k.rank(s, f"f{int(late // 300)}"))  # 5-minute: kept 2 h 5 min
+    assert store.hour_counts(g.id, now, 24)[-4] == 1

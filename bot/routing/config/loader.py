@@ -3,6 +3,7 @@ models, and every problem turned into a :class:`Problem` with its line, path and
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Iterator, Mapping
@@ -333,6 +334,7 @@ def parse_config(text: str, file: str = "<config>") -> Config:
     config, problems = parse(text, base_dir(file))
     if config is None:
         raise ConfigError(problems, file)
+    config._version = hashlib.sha256(text.encode()).hexdigest()[:16]
     return config
 
 

@@ -4,6 +4,7 @@ the :class:`~bot.routing.match.RouteTable` that ``match.route`` evaluates."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -20,7 +21,7 @@ from pydantic import (
 from bot.fingerprint import DEFAULT_STRATEGY, STRATEGIES
 from bot.fingerprint.inapp import NO_RULES, InAppRules
 from bot.fingerprint.rules import FingerprintRule
-from bot.models import ErrorEvent
+from bot.models import Destination, ErrorEvent, Timings
 from bot.oncall.config import RotationConfig
 from bot.oncall.rotation import Rotation
 from bot.routing.config.fields import (
@@ -45,7 +46,6 @@ from bot.routing.match import (
     SEVERITIES,
     CompiledMatch,
     CompiledRoute,
-    Destination,
     OwnerRouting,
     RouteTable,
     route_explained,
@@ -291,6 +291,7 @@ class Config(BaseModel):
 
     _table: RouteTable = PrivateAttr()
     _in_app_cache: dict[str, InAppRules] = PrivateAttr(default_factory=dict)
+    _version: str = PrivateAttr(default="")
 
     def _locate(self, event: ErrorEvent) -> CodeLocation | None:
         """The culprit's code as this config's grouping strategy sees it (fp2: with the
@@ -370,6 +371,7 @@ class Config(BaseModel):
             team=team.name,
             channel=team.channel,
             oncall=team.oncall,
+            rotation=team.rotation is not None,
             escalate_after_s=pick(
                 r.escalate_after if r else None, team.escalate_after, d.escalate_after
             ),
@@ -384,6 +386,23 @@ class Config(BaseModel):
     @property
     def table(self) -> RouteTable:
         return self._table
+
+    @property
+    def version(self) -> str:
+        """A hash of the text it was parsed from: groups remember which config routed them."""
+        return self._version
+
+    def timings(self, base: Timings) -> Timings:
+        """`base` (the environment's) with this config's `defaults:` timings."""
+        d = self.defaults
+        return replace(
+            base,
+            update_interval=d.update_interval,
+            group_wait=d.group_wait,
+            digest_threshold=d.digest_threshold,
+            escalate_after=d.escalate_after,
+            repeat_interval=d.repeat_interval,
+        )
 
     def team(self, name: str) -> Team:
         return next(t for t in self.teams if t.name == name)

@@ -3,13 +3,16 @@
 -- by index: KEYS[1] due zset, KEYS[2] index zset, KEYS[3] search hash, KEYS[4] gid -> service
 -- hash, then the seen hashes, rank zsets, tally hashes and group keys (bot/store/keys.py).
 -- ARGV[1] JSON: {now, update_interval, group_wait,
---   ttl: {group, refresh, seen}, keep: {minutes, hours} (slots of per-minute/hour counts kept),
+--   ttl: {group, refresh, seen}, keep_minutes (per-minute counts kept, in minutes),
 --   spike: {factor, min_rate, recent, baseline, cooldown, min_age} (optional),
 --   buckets: [[rank key, tally key or 0, ttl], ...] (history buckets of the events),
 --   now_tally: [hour tally key, ttl, day tally key, ttl] (new groups, regressions),
 --   groups: [{id, gk (group hash), nk (notices list), meta: {field: value}, rev,
---             ev: [[insertId, seen key, ts, sample, trace, bucket, bucket, bucket]]}]}
+--             ev: [[insertId, seen key, ts, sample, trace, bucket, bucket, bucket]],
+--             route: {field: value} (optional)}]}
 -- (bucket: an index into `buckets`, 0 for none: past its retention).
+-- `route` is the routing decision (bot/routing/router.py): written to the group hash only when
+-- an episode starts (a new group, or a regression of a resolved one).
 -- A spike: an open or acknowledged group at least `min_age` s old whose rate over the last
 -- `recent` minutes is >= `min_rate`/min and >= `factor` x its per-minute rate over the
 -- `baseline` minutes before; at most one spike notice per `cooldown` s.
@@ -68,7 +71,7 @@ local function dedup()
   return fresh
 end
 
--- Per-minute and per-hour counts live in the group hash as JSON [base, age, n, age, n, ...]
+-- Per-minute counts live in the group hash as JSON [base, age, n, age, n, ...]
 -- (slot = base - age; base = the slot of `now` when written): non-zero slots only, the last
 -- `keep` slots up to now.
 local function decode_slots(enc)
@@ -95,11 +98,15 @@ local function encode_slots(slots, base, keep)
   return cjson.encode(out)
 end
 
+-- (nil for the encoding when nothing changes: no slot within the window)
 local function bump_slots(enc, adds, base, keep)
-  local slots = decode_slots(enc)
+  local fresh = {}
   for s, n in pairs(adds) do
-    if base - s < keep then slots[s] = (slots[s] or 0) + n end
+    if base - s < keep then fresh[#fresh + 1] = s end
   end
+  if #fresh == 0 and enc then return nil, nil end
+  local slots = decode_slots(enc)
+  for _, s in ipairs(fresh) do slots[s] = (slots[s] or 0) + adds[s] end
   return slots, encode_slots(slots, base, keep)
 end
 
@@ -118,7 +125,7 @@ end
 -- group hash fields read once per group
 local FIELDS = {'id', 'count', 'ver', 'last', 'state', 'last_render', 'created', 'spike_at',
   'snooze_left', 'snooze_until', 'snooze_prev', 'resolved_by', 'resolved_at', 'regressions',
-  'cm', 'ch', 'revs', 'ttl_at',
+  'cm', 'revs', 'ttl_at',
   -- snoozes and resolves
   'snooze_scope', 'snooze_factor', 'snooze_before', 'snooze_minute', 'snooze_base', 'resolve_next',
   'auto_resolved', 'acked_by', 'acked_at', 'ack_reminded_at'}
@@ -170,7 +177,7 @@ local due_new, due_nx, index = {}, {}, {}
 local ranked = {} -- rank key index -> true (to EXPIRE once)
 local tallies = {} -- tally key index -> {field -> n}
 local searches, services = {}, {}
-local now_min, now_hour = math.floor(now / 60), math.floor(now / 3600)
+local now_min = math.floor(now / 60)
 
 local function tally(ki, field, n)
   local t = tallies[ki]
@@ -180,15 +187,14 @@ end
 
 for _, g in ipairs(p.groups) do
   local added, first_ts, last_ts, sample, trace = 0, nil, nil, nil, nil
-  local minutes, hours, per_bucket = {}, {}, {}
+  local minutes, per_bucket = {}, {}
   for _, e in ipairs(g.ev) do
     local f = fresh[e[2]]
     if f[e[1]] then
       f[e[1]] = nil
       added = added + 1
-      local m, h = math.floor(e[3] / 60), math.floor(e[3] / 3600)
+      local m = math.floor(e[3] / 60)
       minutes[m] = (minutes[m] or 0) + 1
-      hours[h] = (hours[h] or 0) + 1
       for i = 6, 8 do
         if e[i] > 0 then per_bucket[e[i]] = (per_bucket[e[i]] or 0) + 1 end
       end
@@ -201,9 +207,9 @@ for _, g in ipairs(p.groups) do
   if added > 0 then
     local gk = KEYS[g.gk]
     local h = read_group(g.gk)
-    local mslots, cm = bump_slots(h.cm, minutes, now_min, p.keep.minutes)
-    local _, ch = bump_slots(h.ch, hours, now_hour, p.keep.hours)
-    local set = {cm = cm, ch = ch}
+    -- (per-hour counts are the hourly rankings: bot/store/redis_store.py hour_counts)
+    local mslots, cm = bump_slots(h.cm, minutes, now_min, p.keep_minutes)
+    local set = {cm = cm}
     local is_new, regressed, notify = 0, 0, 0
     local state, count
     local first_nx = nil
@@ -249,7 +255,7 @@ for _, g in ipairs(p.groups) do
           if left <= 0 then wake = true else set.snooze_left = left end
         end
         if till and till <= now then wake = true end
-        local why = snooze_wakes(g, h, mslots)
+        local why = snooze_wakes(g, h, mslots or decode_slots(h.cm))
         if why then wake = true end
         if wake then
           state = h.snooze_prev or 'open'
@@ -282,7 +288,7 @@ for _, g in ipairs(p.groups) do
         local created = tonumber(h.created) or now
         local last_spike = tonumber(h.spike_at) or 0
         if now - created >= sp.min_age and now - last_spike >= sp.cooldown then
-          local yes, rate, brate = is_spike(sp, mslots)
+          local yes, rate, brate = is_spike(sp, mslots or decode_slots(h.cm))
           if yes then
             set.spike_at = now
             notice(g, {kind = 'spike', rate = rate, baseline = brate, now = now})
@@ -312,6 +318,10 @@ for _, g in ipairs(p.groups) do
       else
         redis.call('ZREM', KEYS[p.ares], g.id)
       end
+    end
+    -- ---- routing at ingest: the decision of an episode's first entry
+    if g.route and (is_new == 1 or regressed == 1) then
+      for k, v in pairs(g.route) do set[k] = v end
     end
     -- the group's TTL runs from its last occurrence; refreshed at most every ttl.refresh s
     local refresh = is_new == 1 or now - (tonumber(h.ttl_at) or 0) >= ttl.refresh
