@@ -13,10 +13,11 @@ from bot import slack_ids
 from bot.deps import Deps
 from bot.durations import parse_duration
 from bot.i18n import t
-from bot.notify.blocks import escape, links_line, merged_line
+from bot.notify.blocks import SECTION_TEXT_MAX, cut, escape, links_line, merged_line
 from bot.oncall.slash import answer_oncall
 from bot.query import blocks as qb
 from bot.routing.match import SEVERITIES
+from bot.routing.router import why_routed
 from bot.snoozes import ESCALATING_FACTOR, parse_scope
 from bot.store.history import WINDOWS
 from bot.store.redis_store import Group
@@ -113,6 +114,11 @@ def _show(deps: Deps, args: list[str], user: str, channel: str) -> Reply:
     )
     if (merged := _merge_lines(deps, group)) is not None:
         blocks.insert(2, qb.section(merged))
+    cfg = deps.config()
+    if cfg is not None:  # which route and owner rule sent it where (config paths, as written)
+        why = "\n".join(f"• {escape(w)}" for w in why_routed(cfg, group))
+        text = cut(t("query.routed", loc, why=why), SECTION_TEXT_MAX)
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text}})
     return Reply(escape(group.title), blocks)
 
 
