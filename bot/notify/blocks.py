@@ -372,6 +372,8 @@ def digest_text(groups: Sequence[Group], v: View) -> str:
 
 def _digest_line(g: Group, v: View) -> str:
     state = t(f"digest.state.{g.state}", v.locale) if g.state in _STATES else safe(g.state, 20)
+    if g.get("merged_into"):
+        state = merged_line(g, v.locale)
     return t(
         "digest.line",
         v.locale,
