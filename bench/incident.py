@@ -15,7 +15,8 @@ Prints one line:
 incident candidates=N grouped_correct=N/12 unrelated_apart=N/3 posts=N updates=N unhandled_429=N
 (grouped_correct: outage groups inside the one candidate; unrelated_apart: unrelated bugs in no
 candidate; posts: top-level messages; updates: chat.update calls).
-Target: candidates=1, 12/12, 3/3, and posts no more than one for the outage plus one per bug.
+Target: candidates=1, 12/12, 3/3, and posts no more than one for the outage plus one per bug
+(the digest opens once 3 new groups share a cause, so the first 2 are posted before it).
 """
 
 from __future__ import annotations

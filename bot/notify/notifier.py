@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from bot.i18n import t
-from bot.incident.correlate import correlate, episode_of
+from bot.incident.correlate import WEIGHT, correlate, episode_of
 from bot.models import Destination, Group, Timings
 from bot.notify.blocks import (
     View,
@@ -47,7 +47,8 @@ from bot.store.redis_store import DigestPolicy, RedisStore
 log = logging.getLogger(__name__)
 
 DIGEST_REF = "dg:"  # a group's message reference when a digest lists it: "dg:<n>"
-BROADCAST = frozenset({"regression"})  # thread replies also shown in the channel
+BROADCAST = frozenset({"regression"})
+CORRELATED_MIN = 3  # new groups sharing a cause that open a digest under the threshold  # thread replies also shown in the channel
 
 
 Router = Callable[[Group], Sequence[Destination]]
@@ -219,12 +220,64 @@ class Notifier:
                 if tg.channel not in g.messages:
                     pending[tg.channel].append(g.id)
         out: dict[tuple[str, str], int] = {}
+        by_id = {g.id: g for g in groups if g is not None}
         for channel, gids in pending.items():
+            correlated, own = self._correlate_new(channel, gids, by_id, now, policy)
             for gid, n in self.store.digest_admit(
-                channel, gids, now, policy, self.timings.update_interval
+                channel, gids, now, policy, self.timings.update_interval, correlated, own
             ).items():
                 out[(gid, channel)] = n
         return out
+
+    def _correlate_new(
+        self,
+        channel: str,
+        gids: list[str],
+        by_id: dict[str, Group],
+        now: float,
+        policy: DigestPolicy,
+    ) -> tuple[bool, frozenset[str]]:
+        """Storm control with correlation (bot.incident.correlate), for new groups due in a
+        channel: (True, _) when they and the channel's other recent new groups make an incident
+        candidate of at least CORRELATED_MIN groups, so the digest opens now rather than after
+        `threshold` own messages (an outage costs one post); while a digest is open, the new
+        groups that share nothing with its outage, posted on their own (as long as such groups
+        stay under the threshold: a storm of unrelated bugs is still one digest)."""
+        cur = self.store.digest_is_open(channel, now)
+        others = (
+            list(self.store.load_digest(channel, cur).gids)
+            if cur
+            else self.store.digest_recent(channel, now, policy.window_s)
+        )
+        others = [g for g in others if g not in by_id]
+        if len(others) + len(gids) < CORRELATED_MIN:
+            return False, frozenset()
+        groups = [by_id[g] for g in gids] + [
+            g for g in self.store.load_groups(others) if g is not None
+        ]
+        eps = [
+            episode_of(
+                g.id, g.service, g.title, g.first, g.sample, revision=g.get("revision") or None
+            )
+            for g in groups
+        ]
+        cands = [
+            c
+            for c in correlate(eps, window=policy.window_s * 5, min_groups=CORRELATED_MIN)
+            # a cause that links on its own (an endpoint, a dependency ...), not only hints
+            # such as one revision and a generic class: those stay threshold-driven
+            if len(c.groups) >= CORRELATED_MIN
+            and c.shared
+            and WEIGHT[c.shared[0].evidence.kind] >= 2
+        ]
+        linked = {gid for c in cands for gid in c.group_ids}
+        if not cur:
+            return bool(linked & set(gids)), frozenset()
+        outside = [g for g in gids if g not in linked]
+        listed_outside = sum(1 for g in others if g not in linked)
+        if not cands or len(outside) + listed_outside > policy.threshold:
+            return False, frozenset()
+        return False, frozenset(outside)
 
     def _render_digests(self, now: float, lease_until: float) -> int:
         n = 0
@@ -334,9 +387,14 @@ class Notifier:
                     continue
             if stored is not None and stored.startswith(DIGEST_REF):
                 num = int(stored.removeprefix(DIGEST_REF))
+                closed = (
+                    self.store.digest_closed_at(target.channel, num, now)
+                    if group.state == "open"
+                    else None
+                )
                 if (
-                    group.state == "open"
-                    and not self.store.digest_open(target.channel, num, now)
+                    closed is not None
+                    and group.last > closed  # it recurred after the storm
                     and not self._in_candidate(target.channel, num, group.id, now)
                 ):
                     # the storm is over and the group recurs: it gets a message of its own,

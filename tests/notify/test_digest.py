@@ -177,3 +177,25 @@ def test_after_the_storm_an_unrelated_group_that_recurs_gets_its_own_message(rig
     assert _gid(99) in json.dumps(own.args["blocks"])  # the unrelated bug: its own message
     g3 = rig.store.load_group(_gid(3))
     assert g3 is not None and g3.messages["C0ALERTS"] == "dg:1"  # the outage's: still listed
+
+
+def test_an_outage_opens_the_digest_under_the_threshold_and_unrelated_bugs_stay_out(
+    rig: Rig,
+) -> None:
+    for i in range(3):  # three services failing on one endpoint: one post, not three
+        rig.record(_gid(i), service=f"svc{i}", message=DB, title=f"{DB} in {i}")
+    [digest] = top_posts(rig.run())
+    assert digest.args["text"].startswith(":rotating_light: 3 new errors at once — 3 mention")
+    rig.clock.advance(5)
+    rig.record(_gid(3), service="svc3", message=DB, title=f"{DB} in 3")  # joins the outage
+    rig.record(_gid(50), service="cart", message="KeyError: 'sku'", title="KeyError: 'sku'")
+    [own] = top_posts(rig.run())  # the unrelated bug, on its own
+    assert _gid(50) in json.dumps(own.args["blocks"])
+    g3 = rig.store.load_group(_gid(3))
+    assert g3 is not None and g3.messages["C0ALERTS"] == "dg:1"
+
+
+def test_unrelated_groups_under_the_threshold_are_posted_one_by_one(rig: Rig) -> None:
+    for i in range(5):
+        rig.record(_gid(i), service=f"svc{i}", message=f"KeyError: 'k{i}'", title=f"KeyError {i}")
+    assert len(top_posts(rig.run())) == 5
