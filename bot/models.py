@@ -193,6 +193,7 @@ _DEST_DEFAULTS: dict[str, object] = {
 DEST_FIELD = "dest"  # JSON list of Destination dicts
 DEST_VERSION_FIELD = "dest_cfg"  # which config decided (bot.routing.router.Router.version)
 ROUTE_INPUT_FIELD = "route_in"  # JSON of the event fields routes match on; dropped once shown
+ROUTE_WHY_FIELD = "route_why"  # which route and owner rule decided, a line each (/triage show)
 
 
 def encode_destinations(dests: Sequence[Destination]) -> str:

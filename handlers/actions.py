@@ -58,6 +58,18 @@ def register(app: App, deps: Deps) -> None:
             return
         act(body, respond, value["g"], transition, arg)
 
+    @app.action(str(Action.MERGE))
+    def on_merge(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        """ "Merge into…": the target is a group id, typed in the command this answer shows."""
+        ack()
+        loc = _locale(deps, body)
+        try:
+            gid = decode_value(action.get("value"))["g"]
+        except BadValue:
+            _fail(respond, t("error.bad_value", loc))
+            return
+        _fail(respond, t("merge.prompt", loc, gid=gid))  # gid matched the id pattern: no markup
+
     @app.action(str(Action.ASSIGN))
     def on_assign(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()

@@ -15,6 +15,7 @@ class Action(StrEnum):
     SNOOZE = "tb_snooze"
     UNSNOOZE = "tb_unsnooze"
     ASSIGN = "tb_assign"
+    MERGE = "tb_merge"  # "Merge into…": answers with how to name the target
     # incidents (bot.incident): declare from an alert or a digest, then the summary's controls
     DECLARE = "tb_declare"
     DECLARE_DIGEST = "tb_declare_digest"

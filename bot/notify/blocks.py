@@ -205,8 +205,25 @@ def alert_text(g: Group, v: View) -> str:
     return cut(escape(f"[{g.service}] {g.title}"), FALLBACK_TEXT_MAX)
 
 
+def merged_line(g: Group, loc: str) -> str:
+    """ "Merged into <target>" (with a link to its alert when known), for a merged group."""
+    target = f"`{escape(g.get('merged_into'))}`"
+    link = g.get("merged_link")
+    if link.startswith("https://") and not any(c in link for c in "<>| "):
+        target = f"<{link}|{target}>"
+    return t("alert.merged_into", loc, target=target, user=mention(g.get("merged_by"), loc))
+
+
 def alert_blocks(g: Group, v: View) -> list[dict[str, Any]]:
     loc = v.locale
+    if g.get("merged_into"):  # one message per bug: this one points at the other, no buttons
+        return [
+            HeaderBlock(
+                text=PlainTextObject(text=cut(g.title or "error", HEADER_MAX), emoji=False)
+            ).to_dict(),
+            SectionBlock(text=MarkdownTextObject(text=merged_line(g, loc))).to_dict(),
+            ContextBlock(elements=[MarkdownTextObject(text=links_line(g, loc))]).to_dict(),
+        ]
     where = g.service
     rev = g.get("version") or g.get("revision")
     if rev:
@@ -289,6 +306,7 @@ def _buttons(g: Group, loc: str) -> list[Any]:
             )
         )
     out.append(UserSelectElement(placeholder=t("button.assign", loc), action_id=Action.ASSIGN))
+    out.append(ButtonElement(text=t("button.merge", loc), action_id=Action.MERGE, value=val))
     return out
 
 

@@ -280,7 +280,12 @@ class Notifier:
         self, group: Group, now: float, admitted: dict[tuple[str, str], int] | None = None
     ) -> None:
         """Post or update the group's message in each destination (or its digest entry); then
-        its thread notices."""
+        its thread notices. A merged group's message said so when it was merged (refresh) and
+        gets no further updates: its entries count on the target."""
+        if group.get("merged_into"):
+            if group.notices:
+                self.store.drop_notices(group.id, len(group.notices))
+            return
         targets = self._targets(group)
         shown = False
         refs: dict[str, tuple[str, str] | None] = {}  # channel -> thread to reply in

@@ -21,12 +21,13 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.models import (
     DEST_FIELD,
     DEST_VERSION_FIELD,
     ROUTE_INPUT_FIELD,
+    ROUTE_WHY_FIELD,
     Destination,
     ErrorEvent,
     Group,
@@ -34,8 +35,11 @@ from bot.models import (
     decode_destinations,
     encode_destinations,
 )
-from bot.routing.match import route, severity_rank
+from bot.routing.match import route, route_explained, severity_rank
 from bot.routing.reload import Snapshot
+
+if TYPE_CHECKING:
+    from bot.routing.config import Config
 
 MESSAGE_CHARS = 1500  # of the entry's message kept for re-routing (= the stored sample's)
 STACK_CHARS = 8192  # of its stack: enough for the top in-app frames (`owner: code`)
@@ -48,12 +52,14 @@ class EpisodeRoute:
     dest: str
     version: str
     input: str
+    why: str = ""  # route_explained's reasons, a line each
 
     def payload(self) -> dict[str, str]:
         return {
             DEST_FIELD: self.dest,
             DEST_VERSION_FIELD: self.version,
             ROUTE_INPUT_FIELD: self.input,
+            ROUTE_WHY_FIELD: self.why,
         }
 
 
@@ -126,13 +132,22 @@ class Router:
             return [self.default]
         return route(snap.config, event)
 
+    def _decision(self, event: ErrorEvent, snap: Snapshot, raw: str) -> EpisodeRoute:
+        if snap.config is None:
+            return EpisodeRoute(encode_destinations([self.default]), self.version(snap), raw)
+        routed = route_explained(snap.config.table, event)
+        return EpisodeRoute(
+            encode_destinations([r.destination for r in routed]),
+            self.version(snap),
+            raw,
+            "\n".join(r.describe() for r in routed),
+        )
+
     def episode(self, event: ErrorEvent, snap: Snapshot | None = None) -> EpisodeRoute:
         snap = snap or self.snapshot()
         fields = route_input(event)
-        return EpisodeRoute(
-            encode_destinations(self.decide(event, snap)),
-            self.version(snap),
-            json.dumps(fields, ensure_ascii=False, separators=(",", ":")),
+        return self._decision(
+            event, snap, json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
         )
 
     def owners(self, group: Group) -> list[Destination]:
@@ -146,9 +161,7 @@ class Router:
         # Routed by another config and not shown anywhere yet: route again from what it stored.
         raw = group.get(ROUTE_INPUT_FIELD)
         event = input_event(json.loads(raw)) if raw else stored_event(group)
-        decision = EpisodeRoute(
-            encode_destinations(self.decide(event, snap)), self.version(snap), raw
-        )
+        decision = self._decision(event, snap, raw)
         group.fields.update(decision.payload())
         if self.persist is not None:
             self.persist(group.id, decision)
@@ -167,3 +180,14 @@ class Router:
             seen.add(sub.channel)
             dests.append(Destination(sub.channel, locale=base.locale, timezone=base.timezone))
         return dests
+
+
+def why_routed(config: Config, group: Group) -> list[str]:
+    """Which route (and, for `owner: code`, which owner rule) sent the group where: as decided
+    when its episode started; for a group routed before that was stored, under `config`."""
+    stored = group.get(ROUTE_WHY_FIELD)
+    if stored:
+        return stored.split("\n")
+    raw = group.get(ROUTE_INPUT_FIELD)
+    event = input_event(json.loads(raw)) if raw else stored_event(group)
+    return [r.describe() for r in route_explained(config.table, event)]

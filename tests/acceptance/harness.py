@@ -201,7 +201,8 @@ class BotProcess:
             self.env["TRIAGE_CONFIG"] = str(self.config_path)
         self.env.update(env or {})
         self.proc: subprocess.Popen[bytes] | None = None
-        self.terminated = False  # SIGTERM sent while it ran: it must then exit 0
+        self.healthy = False  # /healthz answered 200
+        self.terminated = False  # SIGTERM sent while it ran healthy: it must then exit 0
         self._out = workdir / "bot.stdout"
         self._err = workdir / "bot.stderr"
 
@@ -215,7 +216,7 @@ class BotProcess:
     def events_url(self) -> str:
         return f"{self.base_url}/slack/events"
 
-    def start(self, timeout: float = 20.0) -> BotProcess:
+    def start(self, timeout: float = 60.0) -> BotProcess:
         """Start the process and wait until /healthz answers 200 and the first Pull has
         returned (so the puller is live)."""
         self.slack.bot_url = self.events_url
@@ -232,13 +233,14 @@ class BotProcess:
             try:
                 status, _ = self.get("/healthz")
                 if status == 200:
+                    self.healthy = True
                     return self
             except OSError:
                 pass
             time.sleep(0.05)
         raise AssertionError(f"triage-bot serve not healthy after {timeout:.0f} s" + self.output())
 
-    def run_to_exit(self, timeout: float = 20.0) -> tuple[int, str]:
+    def run_to_exit(self, timeout: float = 60.0) -> tuple[int, str]:
         """Start the process expecting it to refuse to start: (exit code, stderr)."""
         with self._out.open("wb") as out, self._err.open("wb") as err:
             self.proc = subprocess.Popen(
@@ -256,7 +258,7 @@ class BotProcess:
         """SIGTERM: the bot finishes in-flight batches and exits; `wait_stopped` collects it."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
-            self.terminated = True
+            self.terminated = self.healthy
 
     def wait_stopped(self, timeout: float = 30.0) -> int:
         """The exit code after `terminate`; a process that does not stop is killed (and the

@@ -178,3 +178,20 @@ def test_a_japanese_team_gets_answers_in_japanese(
         assert slack.messages("C0ALERTS") == []
         assert "コマンド" in ask(slack, url, "help", channel="C0JP")["text"]
         assert "commands" in ask(slack, url, "help", channel="C0ALERTS")["text"]
+
+
+def test_show_says_which_route_sent_it(redis_url: str, key_prefix: str, tmp_path) -> None:
+    cfg = tmp_path / "triage.yml"
+    cfg.write_text(
+        "teams:\n  - {name: data, channel: C0JP}\n  - {name: sre, channel: C0ALERTS}\n"
+        "routes:\n  - {team: data, match: {service: ocr/*}}\ndefault_route: {team: sre}\n"
+    )
+    channels = {"C0ALERTS": "alerts", "C0JP": "data"}
+    with (
+        SlackStandIn(SECRET, "xoxb-q", channels=channels) as slack,
+        running_bot(slack, redis_url, key_prefix, triage_config=str(cfg)) as (rt, url),
+    ):
+        rt.pipeline.process([json.dumps(entry(BUGS[3], random.Random(1), time.time())).encode()])
+        gid = gids(rt)[0]
+        r = ask(slack, url, f"show {gid}", channel="C0JP")
+        assert "Routed" in r["text"] and "routes[0] -&gt; data (C0JP)" in r["text"], r["text"]
