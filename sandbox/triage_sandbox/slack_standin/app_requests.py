@@ -151,8 +151,15 @@ class AppRequests:
             }
 
     def _element_in_message(
-        self, channel: str, ts: str, action_id: str, kinds: tuple[str, ...]
+        self,
+        channel: str,
+        ts: str,
+        action_id: str,
+        kinds: tuple[str, ...],
+        option_value: str | None = None,
     ) -> tuple[str, dict[str, Any], str | None, dict[str, Any]]:
+        """The element ``action_id`` of a message; Slack wants action ids unique per block
+        only, so with ``option_value`` the first such element offering that option."""
         with self._lock:
             cid = self.workspace.channel_id(channel, by_name=True, open_dm=False)
             msg = self.workspace.messages.get(cid, {}).get(ts)
@@ -160,6 +167,10 @@ class AppRequests:
                 raise LookupError(f"no message {ts} in {channel}")
             for block_id, element in interactive_elements(msg.get("blocks") or []):
                 if element.get("action_id") == action_id:
+                    if option_value is not None and not any(
+                        o.get("value") == option_value for o in all_options(element)
+                    ):
+                        continue
                     if element.get("type") not in kinds:
                         raise ValueError(
                             f"{action_id!r} is a {element.get('type')}, not one of {kinds}"
@@ -297,7 +308,11 @@ class AppRequests:
         """Pick the option whose value is ``value`` in a static_select / overflow /
         radio_buttons element."""
         kinds = ("static_select", "overflow", "radio_buttons")
-        cid, msg, block_id, element = self._element_in_message(channel, ts, action_id, kinds)
+        try:
+            found = self._element_in_message(channel, ts, action_id, kinds, value)
+        except LookupError:
+            found = self._element_in_message(channel, ts, action_id, kinds)
+        cid, msg, block_id, element = found
         options = [o for o in all_options(element) if o.get("value") == value]
         if not options:
             raise ValueError(f"{action_id!r} has no option with value {value!r}")
