@@ -14,13 +14,10 @@ import urllib.request
 import uuid
 from collections.abc import Callable
 
-from slack_sdk.signature import SignatureVerifier
-
 try:
     from bench.faults import (
         ALL_BUGS,
         CHANNEL,
-        SECRET,
         Grouper,
         Result,
         Tally,
@@ -32,7 +29,6 @@ except ImportError:  # run as a script: bench/ is on sys.path, the repo root is 
     from faults import (  # type: ignore[no-redef]
         ALL_BUGS,
         CHANNEL,
-        SECRET,
         Grouper,
         Result,
         Tally,
@@ -171,22 +167,6 @@ def scenario_http(host: str, grouper: Grouper) -> Result:
         w.close()
 
 
-def _resend(url: str, payload: dict[str, object]) -> int:
-    """A captured block_actions request sent again, validly signed, within five minutes."""
-    body = urllib.parse.urlencode({"payload": json.dumps(payload)})
-    stamp = str(int(time.time()))
-    headers = {
-        "Content-Type": "application/x-www-form-urlencoded",
-        "X-Slack-Request-Timestamp": stamp,
-        "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(
-            timestamp=stamp, body=body
-        ),
-    }
-    req = urllib.request.Request(url, data=body.encode(), headers=headers, method="POST")
-    with urllib.request.urlopen(req, timeout=10) as resp:
-        return resp.status
-
-
 def scenario_replay(host: str, grouper: Grouper) -> Result:
     """U1 acknowledges, U2 un-acknowledges, U1's signed click is replayed: not applied."""
     from bot.store.redis_store import RedisStore
@@ -226,11 +206,13 @@ def scenario_replay(host: str, grouper: Grouper) -> Result:
 
         w.slack.click_button(url, CHANNEL, ts, "tb_ack", user_id="U1")
         acked = wait("acknowledged")
-        click = w.slack.deliveries[-1].payload
+        click = w.slack.deliveries[-1]
         time.sleep(1.5)  # the message is updated with the Unacknowledge button
         w.slack.click_button(url, CHANNEL, ts, "tb_unack", user_id="U2")
         reopened = wait("open")
-        replays = [_resend(f"http://127.0.0.1:{r.port}/slack/events", click) for r in live]
+        replays = [
+            w.slack.resend(click, f"http://127.0.0.1:{r.port}/slack/events")[0] for r in live
+        ]
         time.sleep(2)
         final = state()
         ok = acked and reopened and final == "open" and replays == [200] * len(live) and live

@@ -34,7 +34,7 @@ from triage_sandbox.clock import FakeClock
 from triage_sandbox.slack_standin import SlackStandIn
 
 from bot.incident.correlate import Candidate, correlate, episode_of
-from bot.ingest.pull import BatchPolicy, Pipeline
+from bot.ingest.pull import Pipeline
 from bot.metrics import Metrics
 from bot.models import Destination
 from bot.notify.notifier import Notifier
@@ -207,7 +207,7 @@ def run(rate: float, seconds: float, step: float, redis_url: str) -> dict[str, A
     try:
         with SlackStandIn("bench-signing-secret", "xoxb-bench", channel_rate_limit=True) as slack:
             store = RedisStore(client, prefix)
-            pipeline = Pipeline(store, policy=BatchPolicy(30.0, 0.0), clock=clock)
+            pipeline = Pipeline(store, clock=clock)
             sender = Sender(
                 make_client("xoxb-bench", slack.api_url), sleep=clock.sleep, metrics=metrics
             )

@@ -8,11 +8,13 @@ already posted are not posted one by one: they are listed in ONE digest message 
 (title, service, count, state, group id and a Logs link each), like Alertmanager's grouped
 notification or Grafana OnCall's answer to an alert flood. While new groups keep coming (until
 `window_s` after the last) they join that digest (a new digest starts after `max_size`
-entries). A listed group does not get a message of its own later: its count and state changes
-update the digest (coalesced, at most once per `update_interval`), its notable events
-(regression, escalation, spike, new revision) are replies in the digest's thread, naming it,
-and `/triage show <id>` shows it in full with its details (`/triage ack <id>` etc. act on it).
-So every group stays visible, in its own message or in a digest, and a storm costs one post.
+entries). A listed group's count and state changes update the digest (coalesced, at most once
+per `update_interval`), its notable events (regression, escalation, spike, new revision) are
+replies in the digest's thread, naming it. Each line has its own menu (acknowledge, resolve,
+snooze, post on its own); the digest names what its groups share (bot.incident.correlate).
+After the storm (the digest closed), a listed group that recurs and is not one of the digest's
+correlated groups gets its own message, which its line links to. So every group stays
+actionable, in its own message or in a digest line, and a storm costs one post.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from bot.i18n import t
+from bot.incident.correlate import correlate, episode_of
 from bot.models import Destination, Group, Timings
 from bot.notify.blocks import (
     View,
@@ -48,6 +51,21 @@ BROADCAST = frozenset({"regression"})  # thread replies also shown in the channe
 
 
 Router = Callable[[Group], Sequence[Destination]]
+
+
+def digest_cause(groups: Sequence[Group]) -> tuple[str, str]:
+    """What most of a digest's groups share (an incident candidate, bot.incident.correlate):
+    ("19 new errors in 7 services since 03:12 — 14 mention 10.40.0.3:5432 (...); first: ...",
+    "14 mention 10.40.0.3:5432 (...); first: ..."), or ("", "") when they share nothing."""
+    eps = [
+        episode_of(g.id, g.service, g.title, g.first, g.sample, revision=g.get("revision") or None)
+        for g in groups
+    ]
+    cands = correlate(eps)
+    best = max(cands, key=lambda c: len(c.groups), default=None)
+    if best is None or not best.shared:
+        return "", ""
+    return best.summary(), best.evidence_line()
 
 
 def _ref(value: str, channel: str) -> tuple[str, str]:
@@ -89,6 +107,8 @@ class Notifier:
         if pace and sender.pace is None:
             sender.pace = ChannelPacer(store, clock)
         self._next_auto_resolve = 0.0
+        # (channel, digest) -> (when, ids of its correlated groups): see _in_candidate
+        self._candidates: dict[tuple[str, int], tuple[float, frozenset[str]]] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -218,7 +238,11 @@ class Notifier:
                     Destination(channel),
                 )
                 view = View(now=now, locale=target.locale, tz=target.timezone)
-                text, blocks = digest_text(groups, view), digest_blocks(groups, view, num)
+                cause, short = digest_cause(groups)
+                text = digest_text(groups, view)
+                if short:
+                    text = f"{text} — {short}"
+                blocks = digest_blocks(groups, view, num, channel, cause)
                 try:
                     posted = self._show_digest(d.ref, target, view, groups, text, blocks)
                 except SlackError as exc:
@@ -310,6 +334,17 @@ class Notifier:
                     continue
             if stored is not None and stored.startswith(DIGEST_REF):
                 num = int(stored.removeprefix(DIGEST_REF))
+                if (
+                    group.state == "open"
+                    and not self.store.digest_open(target.channel, num, now)
+                    and not self._in_candidate(target.channel, num, group.id, now)
+                ):
+                    # the storm is over and the group recurs: it gets a message of its own,
+                    # which its digest line links to; unless it is part of the outage the
+                    # digest stands for (what its groups share), which the digest keeps showing
+                    refs[target.channel] = self._promote(group, target, num, now)
+                    shown = True
+                    continue
                 self.store.digest_touch(target.channel, num, now, self.timings.update_interval)
                 ref = self.store.digest_ref(target.channel, num)
                 refs[target.channel] = _ref(ref, target.channel) if ref else None
@@ -452,6 +487,44 @@ class Notifier:
             log.info("escalation of %s not sent: %s", gid, result)
 
     # ---- human actions ----------------------------------------------------------------------
+
+    def _in_candidate(self, channel: str, num: int, gid: str, now: float) -> bool:
+        """Is the group one of the correlated groups of digest `num` (cached a short while)?"""
+        key = (channel, num)
+        hit = self._candidates.get(key)
+        if hit is None or now - hit[0] > self.timings.update_interval:
+            groups = [g for g in self.store.load_groups(self.store.load_digest(*key).gids) if g]
+            eps = [
+                episode_of(
+                    g.id, g.service, g.title, g.first, g.sample, revision=g.get("revision") or None
+                )
+                for g in groups
+            ]
+            best = max(correlate(eps), key=lambda c: len(c.groups), default=None)
+            hit = (now, frozenset(best.group_ids) if best is not None else frozenset())
+            self._candidates[key] = hit
+        return gid in hit[1]
+
+    def _promote(self, group: Group, target: Destination, num: int, now: float) -> tuple[str, str]:
+        view = self._view(group, target, now)
+        posted = self._post(group, target, now, alert_text(group, view), alert_blocks(group, view))
+        self.store.digest_touch(
+            target.channel, num, now, self.timings.update_interval, immediate=True
+        )
+        return posted
+
+    def post_on_its_own(self, gid: str, channel: str) -> bool:
+        """A digest line's "Post on its own": the group gets its own message in `channel` (once;
+        the digest line then links to it). False when it is not listed in a digest there."""
+        group = self.store.load_group(gid)
+        stored = group.messages.get(channel, "") if group is not None else ""
+        if group is None or not stored.startswith(DIGEST_REF):
+            return False
+        target = next(
+            (tg for tg in self._targets(group) if tg.channel == channel), Destination(channel)
+        )
+        self._promote(group, target, int(stored.removeprefix(DIGEST_REF)), self.clock())
+        return True
 
     def refresh(self, gid: str) -> Group | None:
         """Re-render a group's existing messages at once (after a human action); a digest that

@@ -451,6 +451,11 @@ class RedisStore:
         res = self._run([("digest_admit", keys, [*args, *gids])])[0]
         return {_s(res[i]): int(res[i + 1]) for i in range(0, len(res), 2)}
 
+    def digest_open(self, channel: str, n: int, now: float) -> bool:
+        """Is digest n of `channel` still taking new groups (the storm not over)?"""
+        cur, until = self.r.hmget(self.keys.digest(channel), ["cur", "cur_until"])
+        return cur is not None and int(cur) == n and float(until or 0) > now
+
     def digest_touch(
         self, channel: str, n: int, now: float, update_interval: float, *, immediate: bool = False
     ) -> None:
