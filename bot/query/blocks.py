@@ -42,6 +42,8 @@ def _trend(count: int, previous: int) -> str:
 def group_line(g: Group, loc: str, count: int | None = None, trend: str = "") -> str:
     n = g.count if count is None else count
     state = t(f"statename.{g.state}", loc)
+    if g.get("merged_into"):  # its entries count on the target now
+        state = t("query.merged_state", loc, target=f"`{escape(g.get('merged_into'))}`")
     return (
         f"{STATE_ICON.get(g.state, '')} *{n:,}* {trend} {escape(cut(g.title, 150))}\n"
         f"    {escape(g.service)} · {state} · `{g.id}`"

@@ -113,3 +113,19 @@ def test_ingest_redirect_records_under_the_target(stores) -> None:
     assert got.id == b and got.title == "T a"
     store.record_batch([(ev("z"), got)], now=NOW + 1)
     assert (_count(store, a), _count(store, b)) == (1, 3)
+
+
+def test_a_merged_group_leaves_app_home_and_is_marked_in_listings(stores) -> None:
+    from bot.query.blocks import group_line
+    from bot.store.history import History
+
+    store, merges = stores
+    a, b = "fp2-2a", "fp2-2b"
+    _record(store, a, 1)
+    _record(store, b, 1)
+    history = History(store)
+    assert {g.id for g in history.recent_open(None)} == {a, b}
+    merges.merge(MergeRule(a, b, moved=1))
+    assert [g.id for g in history.recent_open(None)] == [b]
+    g = store.load_group(a)
+    assert g is not None and f"merged into `{b}`" in group_line(g, "en")
