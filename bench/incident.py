@@ -15,7 +15,8 @@ Prints one line:
 incident candidates=N grouped_correct=N/12 unrelated_apart=N/3 posts=N updates=N unhandled_429=N
 (grouped_correct: outage groups inside the one candidate; unrelated_apart: unrelated bugs in no
 candidate; posts: top-level messages; updates: chat.update calls).
-Target: candidates=1, 12/12, 3/3, and posts no more than one for the outage plus one per bug.
+Target: candidates=1, 12/12, 3/3, and posts no more than one for the outage plus one per bug
+(the digest opens once 3 new groups share a cause, so the first 2 are posted before it).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from triage_sandbox.clock import FakeClock
 from triage_sandbox.slack_standin import SlackStandIn
 
 from bot.incident.correlate import Candidate, correlate, episode_of
-from bot.ingest.pull import BatchPolicy, Pipeline
+from bot.ingest.pull import Pipeline
 from bot.metrics import Metrics
 from bot.models import Destination
 from bot.notify.notifier import Notifier
@@ -207,7 +208,7 @@ def run(rate: float, seconds: float, step: float, redis_url: str) -> dict[str, A
     try:
         with SlackStandIn("bench-signing-secret", "xoxb-bench", channel_rate_limit=True) as slack:
             store = RedisStore(client, prefix)
-            pipeline = Pipeline(store, policy=BatchPolicy(30.0, 0.0), clock=clock)
+            pipeline = Pipeline(store, clock=clock)
             sender = Sender(
                 make_client("xoxb-bench", slack.api_url), sleep=clock.sleep, metrics=metrics
             )

@@ -22,13 +22,14 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot.config import Settings, SettingsError, load_settings
 from bot.deps import Deps
-from bot.grouping import make_fingerprinter
+from bot.grouping import make_fingerprinter, redirected
 from bot.health import Health, check_eviction_policy, token_problem
 from bot.http_server import HttpLimits, HttpServer, guard_slack
 from bot.ingest.pull import Pipeline, Puller
 from bot.ingest.push import CertCache, PushVerifier, handle_push
 from bot.lifecycle import Lifecycle
 from bot.logs import silence_body_loggers
+from bot.merging import Merger
 from bot.metrics import CONTENT_TYPE, Metrics
 from bot.models import Destination, ErrorEvent, Timings
 from bot.notify.notifier import Notifier
@@ -40,6 +41,7 @@ from bot.routing.reload import ConfigHolder, FixedConfig
 from bot.routing.router import Router
 from bot.snoozes import GroupLifecycle
 from bot.store.keys import Keys
+from bot.store.merges import CachedMerges, MergeStore
 from bot.store.oncall import OverrideStore
 from bot.store.redis_store import Group, RedisStore, Retention
 from bot.store.replay import ReplayGuard, request_id
@@ -159,6 +161,8 @@ def build(
         on_call=oncall.current,
     )
     lifecycle = Lifecycle(store, notifier, clock)
+    merge_rules = MergeStore(client, store.keys)
+    merge_cache = CachedMerges(merge_rules)
     incidents = _incidents(client, settings.redis_prefix, store, sender, router, oncall, lifecycle)
     deps = Deps(
         store,
@@ -170,6 +174,7 @@ def build(
         clock=clock,
         config=lambda: holder.current if holder else None,
         oncall=oncall,
+        merges=Merger(store, merge_rules, merge_cache, notifier, clock),
         incidents=incidents,
     )
     incidents.locale_and_tz = deps.locale_and_tz
@@ -220,7 +225,10 @@ def build(
             lifecycle,
             clock,
         )
-    fingerprinter = make_fingerprinter(lambda: holder.current if holder else None)
+    fingerprinter = redirected(
+        make_fingerprinter(lambda: holder.current if holder else None, settings.grouping_strategy),
+        merge_cache.target,
+    )
 
     def group_lifecycle(event: ErrorEvent) -> GroupLifecycle:  # from the config in force
         cfg = holder.current if holder else None

@@ -9,6 +9,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot import slack_ids
+from bot.fingerprint import DEFAULT_STRATEGY, STRATEGIES
 
 # Google's resource names: a project id is 6-30 of [a-z0-9-], starting with a letter and not
 # ending with "-", optionally scoped by a domain (`example.com:my-project`); a subscription id
@@ -51,6 +52,9 @@ class Settings(BaseSettings):
     retention_group_days: int = Field(default=90, ge=1, le=3650)
     retention_minutes_hours: int = Field(default=2, ge=2, le=24 * 14)
     retention_hours_days: int = Field(default=2, ge=2, le=400)
+    # the fingerprint strategy without a routing config (or one naming none); a config's
+    # `defaults: grouping: {strategy}` wins
+    grouping_strategy: str = DEFAULT_STRATEGY
     error_reporting_sync: bool = False
     error_reporting_project: str | None = None
     error_reporting_endpoint: str | None = None  # host:port of a local stand-in (tests, demo)
@@ -154,6 +158,15 @@ class Settings(BaseSettings):
         if not v.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must look like redis://HOST:6379/0 (or rediss:// for TLS)")
         return v
+
+    @field_validator("grouping_strategy")
+    @classmethod
+    def _grouping(cls, v: str) -> str:
+        if v.lower() not in STRATEGIES:
+            raise ValueError(
+                f"{v[:30]!r} is not a grouping strategy: use " + " or ".join(STRATEGIES)
+            )
+        return v.lower()
 
     @field_validator("locale")
     @classmethod

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from bot.incident.service import IncidentService
 from bot.lifecycle import Lifecycle
+from bot.merging import Merger
 from bot.notify.notifier import Notifier
 from bot.oncall.service import OnCall
 from bot.routing.config import Config
@@ -28,6 +29,7 @@ class Deps:
     clock: Callable[[], float] = time.time
     config: Callable[[], Config | None] = lambda: None
     oncall: OnCall | None = None  # who is on call (rotations, overrides, user groups)
+    merges: Merger | None = None  # `/triage merge` / `unmerge` (bot.merging)
     incidents: IncidentService | None = None  # declared incidents (bot.incident)
 
     def __post_init__(self) -> None:

@@ -1,27 +1,47 @@
 """The fingerprinter the pipeline uses: the strategy, custom rules and per-service in-app rules
 of the routing config (read at each call, so a reload applies at once), and Error Reporting's
-groups (`er1`) when the config asks for them and the entry carries errorGroups[].id."""
+groups (`er1`) when the config asks for them and the entry carries errorGroups[].id. Merge
+rules (`/triage merge`) then send an entry of a merged group to its target."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 from bot.fingerprint import er1, strategy
 from bot.models import ErrorEvent, Fingerprint
 from bot.routing.config import Config
 
+Fingerprinter = Callable[[ErrorEvent], Fingerprint]
 
-def make_fingerprinter(config: Callable[[], Config | None]) -> Callable[[ErrorEvent], Fingerprint]:
-    default = strategy()
+
+def make_fingerprinter(
+    config: Callable[[], Config | None], default_strategy: str | None = None
+) -> Fingerprinter:
+    """`default_strategy` (GROUPING_STRATEGY) groups when no routing config names one; a
+    config's `defaults: grouping: {strategy}` wins."""
+    default = strategy(default_strategy)
 
     def fp(event: ErrorEvent) -> Fingerprint:
         cfg = config()
         if cfg is None:
             return default.fingerprint(event, (), None)
         grouping = cfg.defaults.grouping
-        own = strategy(grouping.strategy).fingerprint(
-            event, cfg.fingerprint_rules, cfg.in_app_for(event.service)
-        )
+        chosen = strategy(grouping.strategy) if grouping.strategy else default
+        own = chosen.fingerprint(event, cfg.fingerprint_rules, cfg.in_app_for(event.service))
         return er1.over(event, own) if grouping.error_reporting else own
+
+    return fp
+
+
+def redirected(fingerprinter: Fingerprinter, target: Callable[[str], str]) -> Fingerprinter:
+    """Entries of a merged group are recorded under the group it was merged into; `target` is
+    a cached lookup (bot.store.merges.CachedMerges.target), so ingest stays one Redis round
+    trip per batch."""
+
+    def fp(event: ErrorEvent) -> Fingerprint:
+        got = fingerprinter(event)
+        to = target(got.id)
+        return got if to == got.id else dataclasses.replace(got, id=to)
 
     return fp

@@ -62,8 +62,8 @@ def _parser_class(limits: HttpLimits) -> type[HTTPRequestParser]:
         in (a declared Content-Length) and while a chunked body arrives."""
 
         def received(self, data: bytes) -> int:
-            consumed = super().received(data)
-            if self.error is None and self.headers_finished:
+            consumed: int = super().received(data)
+            if getattr(self, "error", None) is None and self.headers_finished:
                 size = max(self.content_length, self.body_bytes_received)
                 limit = MAX_PUSH_BODY if limits.push and self.path == PUSH_PATH else MAX_SLACK_BODY
                 if size > limit:

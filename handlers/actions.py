@@ -17,6 +17,13 @@ from bot.notify.actions import (
     gid_from_block_id,
 )
 
+# A digest line's menu choice -> (transition, argument); "own" is handled apart.
+DIGEST_CHOICES: dict[str, tuple[str, Any]] = {
+    "ack": ("acknowledge", ""),
+    "resolve": ("resolve", ""),
+    "snooze": ("snooze_for", 3600),
+}
+
 
 def _fail(respond: Respond, text: str) -> None:
     respond(text=text, response_type="ephemeral", replace_original=False)
@@ -58,6 +65,18 @@ def register(app: App, deps: Deps) -> None:
             return
         act(body, respond, value["g"], transition, arg)
 
+    @app.action(str(Action.MERGE))
+    def on_merge(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        """ "Merge into…": the target is a group id, typed in the command this answer shows."""
+        ack()
+        loc = _locale(deps, body)
+        try:
+            gid = decode_value(action.get("value"))["g"]
+        except BadValue:
+            _fail(respond, t("error.bad_value", loc))
+            return
+        _fail(respond, t("merge.prompt", loc, gid=gid))  # gid matched the id pattern: no markup
+
     @app.action(str(Action.ASSIGN))
     def on_assign(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
@@ -67,3 +86,27 @@ def register(app: App, deps: Deps) -> None:
             _fail(respond, t("error.bad_value", _locale(deps, body)))
             return
         act(body, respond, gid, "assign", str(action.get("selected_user", "")))
+
+    @app.action(str(Action.DIGEST_ITEM))
+    def on_digest_item(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond
+    ) -> None:
+        """A digest line's menu: acknowledge, resolve, snooze 1 h, or post it on its own."""
+        ack()
+        try:
+            value = decode_value((action.get("selected_option") or {}).get("value"))
+            choice = value.get("a", "")
+        except BadValue:
+            _fail(respond, t("error.bad_value", _locale(deps, body)))
+            return
+        gid = value["g"]
+        if choice == "own":
+            channel = str((body.get("channel") or {}).get("id", ""))
+            if not deps.notifier.post_on_its_own(gid, channel):
+                _fail(respond, t("error.bad_value", _locale(deps, body)))
+            return
+        step = DIGEST_CHOICES.get(choice)
+        if step is None:
+            _fail(respond, t("error.bad_value", _locale(deps, body)))
+            return
+        act(body, respond, gid, step[0], step[1])

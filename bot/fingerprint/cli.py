@@ -2,7 +2,10 @@
 
 No Redis, no Slack: each line is parsed and fingerprinted exactly as the ingest path does,
 with the routing config's grouping (`--config`, else TRIAGE_CONFIG when that file exists):
-its strategy, fingerprint rules and in-app rules. `--strategy` overrides the strategy.
+its strategy, fingerprint rules and in-app rules (without a config naming a strategy,
+GROUPING_STRATEGY's, as the bot). `--strategy` overrides the strategy. `explain --redis` also
+reads the merge rules of the bot's Redis (REDIS_URL, REDIS_PREFIX): which group an entry's
+group was merged into (`/triage merge`).
 """
 
 from __future__ import annotations
@@ -46,6 +49,12 @@ def add_arguments_fingerprint(parser: argparse.ArgumentParser) -> None:
 
 def add_arguments_explain(parser: argparse.ArgumentParser) -> None:
     _add_common(parser)  # with --config, also where each entry is routed and which rule decided
+    parser.add_argument(
+        "--redis",
+        action="store_true",
+        help="also show merge rules (`/triage merge`) from the bot's Redis: REDIS_URL "
+        "(default redis://127.0.0.1:6379/0) and REDIS_PREFIX (default tb)",
+    )
 
 
 def _lines(path: str) -> Iterator[bytes]:
@@ -67,8 +76,11 @@ class _Grouping:
         if path and (getattr(args, "config", None) or os.path.exists(path)):
             self.config = load_config(path)  # ConfigError: reported by the caller
         cfg = self.config
-        version = getattr(args, "strategy", None) or (
-            cfg.defaults.grouping.strategy if cfg else None
+        version = (
+            getattr(args, "strategy", None)
+            or (cfg.defaults.grouping.strategy if cfg else None)
+            or os.environ.get("GROUPING_STRATEGY", "").lower()
+            or None
         )
         self.strategy: Strategy = strategy(version)
         self.rules = rules or (list(cfg.fingerprint_rules) if cfg else [])
@@ -85,6 +97,8 @@ def _setup(args: argparse.Namespace, name: str) -> _Grouping | None:
         return _Grouping(args, _rules(getattr(args, "rules", None)))
     except (OSError, RuleError) as exc:
         print(f"triage-bot {name}: {exc}", file=sys.stderr)
+    except KeyError as exc:  # GROUPING_STRATEGY names no strategy
+        print(f"triage-bot {name}: GROUPING_STRATEGY: {exc.args[0]}", file=sys.stderr)
     except ConfigError as exc:
         print(f"triage-bot {name}: the config has problems:\n{exc}", file=sys.stderr)
     return None
@@ -162,6 +176,12 @@ def cmd_explain(args: argparse.Namespace, out: TextIO | None = None) -> int:
         return 2
     config = grouping.config
     status = 0
+    merges: dict[str, str] = {}
+    if getattr(args, "redis", False):
+        got = _merge_rules()
+        if got is None:
+            return 2
+        merges = got
     try:
         for n, raw in enumerate(_lines(args.file), 1):
             if not raw.strip():
@@ -174,6 +194,8 @@ def cmd_explain(args: argparse.Namespace, out: TextIO | None = None) -> int:
             in_app = grouping.in_app(ev)
             exp = grouping.strategy.explain(ev, grouping.rules, in_app)
             print(render_explanation(ev.insert_id, exp, in_app), file=out)
+            if (target := merges.get(exp.fingerprint.id)) is not None:
+                print(f"  merged into: {target} (/triage merge: its entries count there)", file=out)
             if config is not None:  # where the bot would send it, and which rule decided
                 from bot.routing.match import route_explained
 
@@ -187,3 +209,24 @@ def cmd_explain(args: argparse.Namespace, out: TextIO | None = None) -> int:
         print(f"triage-bot explain: {exc}", file=sys.stderr)
         return 1
     return status
+
+
+def _merge_rules() -> dict[str, str] | None:
+    """source gid -> final target from the bot's Redis, or None (said why on stderr)."""
+    import redis
+
+    from bot.store.keys import Keys
+    from bot.store.merges import MergeStore, resolve
+
+    url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    try:
+        store = MergeStore(redis.Redis.from_url(url), Keys(os.environ.get("REDIS_PREFIX", "tb")))
+        into = {s: r.into for s, r in store.rules().items()}
+    except (redis.RedisError, ValueError) as exc:
+        print(
+            f"triage-bot explain: cannot read merge rules from {url} ({type(exc).__name__}: "
+            f"{exc}): check REDIS_URL, or leave out --redis",
+            file=sys.stderr,
+        )
+        return None
+    return {s: resolve(into, s) for s in into}

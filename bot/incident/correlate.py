@@ -322,6 +322,12 @@ class Candidate:
                 text += f" ({deps[0].evidence.value})"
         return text
 
+    def evidence_line(self) -> str:
+        """ "14 mention 10.40.0.3:5432 (Cloud SQL billing-db); first: invoice-api 03:12:04"."""
+        first = self.groups[0]
+        head = f"{len(self.shared[0].groups)} mention {self.cause}; " if self.shared else ""
+        return f"{head}first: {first.service} {_hms(first.started)}"
+
     def summary(self) -> str:
         """ "19 new errors in 7 services since 03:12 — 14 mention 10.40.0.3:5432 (Cloud SQL
         billing-db); first: invoice-api 03:12:04". Plain text: the caller escapes it."""

@@ -207,8 +207,7 @@ class Puller:
         self.last_error = exc
         self.failures += 1
         first = self._failing_since is None
-        if first:
-            self._failing_since = now
+        since = self._failing_since = now if self._failing_since is None else self._failing_since
         if isinstance(exc, redis.RedisError | gexc.GoogleAPICallError | OSError):
             if first or now - self._said_at >= 60:
                 self._said_at = now
@@ -221,7 +220,7 @@ class Puller:
                     type(exc).__name__,
                     str(exc)[:200],
                     RETRY_MAX_S,
-                    "" if first else f" (failing for {now - self._failing_since:.0f} s)",
+                    "" if first else f" (failing for {now - since:.0f} s)",
                 )
             else:
                 log.debug("ingest batch failed again: %s", type(exc).__name__)

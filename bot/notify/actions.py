@@ -15,7 +15,9 @@ class Action(StrEnum):
     SNOOZE = "tb_snooze"
     UNSNOOZE = "tb_unsnooze"
     ASSIGN = "tb_assign"
+    MERGE = "tb_merge"  # "Merge into…": answers with how to name the target
     # incidents (bot.incident): declare from an alert or a digest, then the summary's controls
+    DIGEST_ITEM = "tb_digest_item"  # a digest line's menu (bot.notify.blocks.digest_blocks)
     DECLARE = "tb_declare"
     DECLARE_DIGEST = "tb_declare_digest"
     INCIDENT_STATUS = "tb_inc_status"

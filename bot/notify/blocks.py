@@ -18,6 +18,7 @@ from slack_sdk.models.blocks import (
     HeaderBlock,
     MarkdownTextObject,
     Option,
+    OverflowMenuElement,
     PlainTextObject,
     SectionBlock,
     StaticSelectElement,
@@ -205,8 +206,25 @@ def alert_text(g: Group, v: View) -> str:
     return cut(escape(f"[{g.service}] {g.title}"), FALLBACK_TEXT_MAX)
 
 
+def merged_line(g: Group, loc: str) -> str:
+    """ "Merged into <target>" (with a link to its alert when known), for a merged group."""
+    target = f"`{escape(g.get('merged_into'))}`"
+    link = g.get("merged_link")
+    if link.startswith("https://") and not any(c in link for c in "<>| "):
+        target = f"<{link}|{target}>"
+    return t("alert.merged_into", loc, target=target, user=mention(g.get("merged_by"), loc))
+
+
 def alert_blocks(g: Group, v: View) -> list[dict[str, Any]]:
     loc = v.locale
+    if g.get("merged_into"):  # one message per bug: this one points at the other, no buttons
+        return [
+            HeaderBlock(
+                text=PlainTextObject(text=cut(g.title or "error", HEADER_MAX), emoji=False)
+            ).to_dict(),
+            SectionBlock(text=MarkdownTextObject(text=merged_line(g, loc))).to_dict(),
+            ContextBlock(elements=[MarkdownTextObject(text=links_line(g, loc))]).to_dict(),
+        ]
     where = g.service
     rev = g.get("version") or g.get("revision")
     if rev:
@@ -289,6 +307,7 @@ def _buttons(g: Group, loc: str) -> list[Any]:
             )
         )
     out.append(UserSelectElement(placeholder=t("button.assign", loc), action_id=Action.ASSIGN))
+    out.append(ButtonElement(text=t("button.merge", loc), action_id=Action.MERGE, value=val))
     return out
 
 
@@ -353,6 +372,8 @@ def digest_text(groups: Sequence[Group], v: View) -> str:
 
 def _digest_line(g: Group, v: View) -> str:
     state = t(f"digest.state.{g.state}", v.locale) if g.state in _STATES else safe(g.state, 20)
+    if g.get("merged_into"):
+        state = merged_line(g, v.locale)
     return t(
         "digest.line",
         v.locale,
@@ -368,25 +389,70 @@ def _digest_line(g: Group, v: View) -> str:
 _STATES = ("open", "acknowledged", "resolved", "snoozed")
 
 
+DIGEST_ITEM_CHOICES = ("ack", "resolve", "snooze", "own")  # a digest line's menu, in order
+MAX_DIGEST_LINES = 44  # lines with a menu of their own (one section each; 50 blocks a message)
+
+
+def _own_message(g: Group, channel: str) -> str | None:
+    """The link to a group's own message in `channel`, once it has one (not a digest entry)."""
+    ref = g.messages.get(channel, "")
+    if not ref or ref.startswith("dg:"):
+        return None
+    ch, _, ts = ref.partition("/") if "/" in ref else (channel, "", ref)
+    return f"https://slack.com/archives/{ch}/p{ts.replace('.', '')}"
+
+
+def _digest_menu(g: Group, loc: str, own: bool) -> OverflowMenuElement:
+    options = []
+    for choice in DIGEST_ITEM_CHOICES:
+        if choice == "own" and own:
+            continue
+        if choice == "ack" and g.state != "open":
+            continue
+        if choice == "resolve" and g.state == "resolved":
+            continue
+        options.append(
+            Option(text=t(f"digest.menu.{choice}", loc), value=encode_value(g.id, a=choice))
+        )
+    return OverflowMenuElement(action_id=Action.DIGEST_ITEM, options=options)
+
+
 def digest_blocks(
-    groups: Sequence[Group], v: View, digest_n: int | None = None
+    groups: Sequence[Group],
+    v: View,
+    digest_n: int | None = None,
+    channel: str = "",
+    cause: str = "",
 ) -> list[dict[str, Any]]:
     """One message listing many groups (a storm): a line each with title, service, count,
-    state, group id and a Logs link; lines packed into sections within Block Kit limits."""
+    state, group id and a Logs link, and its own menu (acknowledge, resolve, snooze, post on
+    its own); a group that got its own message links to it. `cause`: what the groups share
+    (bot.incident.correlate), plain text, shown under the header."""
     loc = v.locale
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=cut(digest_text(groups, v), HEADER_MAX), emoji=True)),
-        ContextBlock(elements=[MarkdownTextObject(text=t("digest.hint", loc))]),
     ]
-    chunk = ""
-    for g in groups:
+    if cause:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=safe(cause, 1000))))
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=t("digest.hint", loc))]))
+    rest = ""
+    for i, g in enumerate(groups):
         line = _digest_line(g, v)
-        if chunk and len(chunk) + 1 + len(line) > SECTION_TEXT_MAX:
-            blocks.append(SectionBlock(text=MarkdownTextObject(text=chunk)))
-            chunk = ""
-        chunk = f"{chunk}\n{line}" if chunk else line
-    if chunk:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=chunk)))
+        link = _own_message(g, channel) if channel else None
+        if link:
+            line += " — " + t("digest.own_message", loc, link=link)
+        if i < MAX_DIGEST_LINES:
+            blocks.append(
+                SectionBlock(
+                    block_id=f"tb_dline:{i}",
+                    text=MarkdownTextObject(text=cut(line, SECTION_TEXT_MAX)),
+                    accessory=_digest_menu(g, loc, link is not None),
+                )
+            )
+        elif len(rest) + 1 + len(line) <= SECTION_TEXT_MAX:  # beyond Block Kit's 50 blocks
+            rest = f"{rest}\n{line}" if rest else line
+    if rest:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=rest)))
     if v.note:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=safe(v.note, 1000))]))
     if digest_n is not None and groups:  # the storm can become one incident (bot.incident)

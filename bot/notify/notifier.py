@@ -8,11 +8,13 @@ already posted are not posted one by one: they are listed in ONE digest message 
 (title, service, count, state, group id and a Logs link each), like Alertmanager's grouped
 notification or Grafana OnCall's answer to an alert flood. While new groups keep coming (until
 `window_s` after the last) they join that digest (a new digest starts after `max_size`
-entries). A listed group does not get a message of its own later: its count and state changes
-update the digest (coalesced, at most once per `update_interval`), its notable events
-(regression, escalation, spike, new revision) are replies in the digest's thread, naming it,
-and `/triage show <id>` shows it in full with its details (`/triage ack <id>` etc. act on it).
-So every group stays visible, in its own message or in a digest, and a storm costs one post.
+entries). A listed group's count and state changes update the digest (coalesced, at most once
+per `update_interval`), its notable events (regression, escalation, spike, new revision) are
+replies in the digest's thread, naming it. Each line has its own menu (acknowledge, resolve,
+snooze, post on its own); the digest names what its groups share (bot.incident.correlate).
+After the storm (the digest closed), a listed group that recurs and is not one of the digest's
+correlated groups gets its own message, which its line links to. So every group stays
+actionable, in its own message or in a digest line, and a storm costs one post.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from bot.i18n import t
+from bot.incident.correlate import WEIGHT, correlate, episode_of
 from bot.models import Destination, Group, Timings
 from bot.notify.blocks import (
     View,
@@ -44,10 +47,26 @@ from bot.store.redis_store import DigestPolicy, RedisStore
 log = logging.getLogger(__name__)
 
 DIGEST_REF = "dg:"  # a group's message reference when a digest lists it: "dg:<n>"
-BROADCAST = frozenset({"regression"})  # thread replies also shown in the channel
+BROADCAST = frozenset({"regression"})
+CORRELATED_MIN = 3  # new groups sharing a cause that open a digest under the threshold  # thread replies also shown in the channel
 
 
 Router = Callable[[Group], Sequence[Destination]]
+
+
+def digest_cause(groups: Sequence[Group]) -> tuple[str, str]:
+    """What most of a digest's groups share (an incident candidate, bot.incident.correlate):
+    ("19 new errors in 7 services since 03:12 — 14 mention 10.40.0.3:5432 (...); first: ...",
+    "14 mention 10.40.0.3:5432 (...); first: ..."), or ("", "") when they share nothing."""
+    eps = [
+        episode_of(g.id, g.service, g.title, g.first, g.sample, revision=g.get("revision") or None)
+        for g in groups
+    ]
+    cands = correlate(eps)
+    best = max(cands, key=lambda c: len(c.groups), default=None)
+    if best is None or not best.shared:
+        return "", ""
+    return best.summary(), best.evidence_line()
 
 
 def _ref(value: str, channel: str) -> tuple[str, str]:
@@ -89,6 +108,8 @@ class Notifier:
         if pace and sender.pace is None:
             sender.pace = ChannelPacer(store, clock)
         self._next_auto_resolve = 0.0
+        # (channel, digest) -> (when, ids of its correlated groups): see _in_candidate
+        self._candidates: dict[tuple[str, int], tuple[float, frozenset[str]]] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -199,12 +220,64 @@ class Notifier:
                 if tg.channel not in g.messages:
                     pending[tg.channel].append(g.id)
         out: dict[tuple[str, str], int] = {}
+        by_id = {g.id: g for g in groups if g is not None}
         for channel, gids in pending.items():
+            correlated, own = self._correlate_new(channel, gids, by_id, now, policy)
             for gid, n in self.store.digest_admit(
-                channel, gids, now, policy, self.timings.update_interval
+                channel, gids, now, policy, self.timings.update_interval, correlated, own
             ).items():
                 out[(gid, channel)] = n
         return out
+
+    def _correlate_new(
+        self,
+        channel: str,
+        gids: list[str],
+        by_id: dict[str, Group],
+        now: float,
+        policy: DigestPolicy,
+    ) -> tuple[bool, frozenset[str]]:
+        """Storm control with correlation (bot.incident.correlate), for new groups due in a
+        channel: (True, _) when they and the channel's other recent new groups make an incident
+        candidate of at least CORRELATED_MIN groups, so the digest opens now rather than after
+        `threshold` own messages (an outage costs one post); while a digest is open, the new
+        groups that share nothing with its outage, posted on their own (as long as such groups
+        stay under the threshold: a storm of unrelated bugs is still one digest)."""
+        cur = self.store.digest_is_open(channel, now)
+        others = (
+            list(self.store.load_digest(channel, cur).gids)
+            if cur
+            else self.store.digest_recent(channel, now, policy.window_s)
+        )
+        others = [g for g in others if g not in by_id]
+        if len(others) + len(gids) < CORRELATED_MIN:
+            return False, frozenset()
+        groups = [by_id[g] for g in gids] + [
+            g for g in self.store.load_groups(others) if g is not None
+        ]
+        eps = [
+            episode_of(
+                g.id, g.service, g.title, g.first, g.sample, revision=g.get("revision") or None
+            )
+            for g in groups
+        ]
+        cands = [
+            c
+            for c in correlate(eps, window=policy.window_s * 5, min_groups=CORRELATED_MIN)
+            # a cause that links on its own (an endpoint, a dependency ...), not only hints
+            # such as one revision and a generic class: those stay threshold-driven
+            if len(c.groups) >= CORRELATED_MIN
+            and c.shared
+            and WEIGHT[c.shared[0].evidence.kind] >= 2
+        ]
+        linked = {gid for c in cands for gid in c.group_ids}
+        if not cur:
+            return bool(linked & set(gids)), frozenset()
+        outside = [g for g in gids if g not in linked]
+        listed_outside = sum(1 for g in others if g not in linked)
+        if not cands or len(outside) + listed_outside > policy.threshold:
+            return False, frozenset()
+        return False, frozenset(outside)
 
     def _render_digests(self, now: float, lease_until: float) -> int:
         n = 0
@@ -218,7 +291,11 @@ class Notifier:
                     Destination(channel),
                 )
                 view = View(now=now, locale=target.locale, tz=target.timezone)
-                text, blocks = digest_text(groups, view), digest_blocks(groups, view, num)
+                cause, short = digest_cause(groups)
+                text = digest_text(groups, view)
+                if short:
+                    text = f"{text} — {short}"
+                blocks = digest_blocks(groups, view, num, channel, cause)
                 try:
                     posted = self._show_digest(d.ref, target, view, groups, text, blocks)
                 except SlackError as exc:
@@ -280,7 +357,12 @@ class Notifier:
         self, group: Group, now: float, admitted: dict[tuple[str, str], int] | None = None
     ) -> None:
         """Post or update the group's message in each destination (or its digest entry); then
-        its thread notices."""
+        its thread notices. A merged group's message said so when it was merged (refresh) and
+        gets no further updates: its entries count on the target."""
+        if group.get("merged_into"):
+            if group.notices:
+                self.store.drop_notices(group.id, len(group.notices))
+            return
         targets = self._targets(group)
         shown = False
         refs: dict[str, tuple[str, str] | None] = {}  # channel -> thread to reply in
@@ -305,6 +387,22 @@ class Notifier:
                     continue
             if stored is not None and stored.startswith(DIGEST_REF):
                 num = int(stored.removeprefix(DIGEST_REF))
+                closed = (
+                    self.store.digest_closed_at(target.channel, num, now)
+                    if group.state == "open"
+                    else None
+                )
+                if (
+                    closed is not None
+                    and group.last > closed  # it recurred after the storm
+                    and not self._in_candidate(target.channel, num, group.id, now)
+                ):
+                    # the storm is over and the group recurs: it gets a message of its own,
+                    # which its digest line links to; unless it is part of the outage the
+                    # digest stands for (what its groups share), which the digest keeps showing
+                    refs[target.channel] = self._promote(group, target, num, now)
+                    shown = True
+                    continue
                 self.store.digest_touch(target.channel, num, now, self.timings.update_interval)
                 ref = self.store.digest_ref(target.channel, num)
                 refs[target.channel] = _ref(ref, target.channel) if ref else None
@@ -447,6 +545,44 @@ class Notifier:
             log.info("escalation of %s not sent: %s", gid, result)
 
     # ---- human actions ----------------------------------------------------------------------
+
+    def _in_candidate(self, channel: str, num: int, gid: str, now: float) -> bool:
+        """Is the group one of the correlated groups of digest `num` (cached a short while)?"""
+        key = (channel, num)
+        hit = self._candidates.get(key)
+        if hit is None or now - hit[0] > self.timings.update_interval:
+            groups = [g for g in self.store.load_groups(self.store.load_digest(*key).gids) if g]
+            eps = [
+                episode_of(
+                    g.id, g.service, g.title, g.first, g.sample, revision=g.get("revision") or None
+                )
+                for g in groups
+            ]
+            best = max(correlate(eps), key=lambda c: len(c.groups), default=None)
+            hit = (now, frozenset(best.group_ids) if best is not None else frozenset())
+            self._candidates[key] = hit
+        return gid in hit[1]
+
+    def _promote(self, group: Group, target: Destination, num: int, now: float) -> tuple[str, str]:
+        view = self._view(group, target, now)
+        posted = self._post(group, target, now, alert_text(group, view), alert_blocks(group, view))
+        self.store.digest_touch(
+            target.channel, num, now, self.timings.update_interval, immediate=True
+        )
+        return posted
+
+    def post_on_its_own(self, gid: str, channel: str) -> bool:
+        """A digest line's "Post on its own": the group gets its own message in `channel` (once;
+        the digest line then links to it). False when it is not listed in a digest there."""
+        group = self.store.load_group(gid)
+        stored = group.messages.get(channel, "") if group is not None else ""
+        if group is None or not stored.startswith(DIGEST_REF):
+            return False
+        target = next(
+            (tg for tg in self._targets(group) if tg.channel == channel), Destination(channel)
+        )
+        self._promote(group, target, int(stored.removeprefix(DIGEST_REF)), self.clock())
+        return True
 
     def refresh(self, gid: str) -> Group | None:
         """Re-render a group's existing messages at once (after a human action); a digest that

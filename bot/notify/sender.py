@@ -161,6 +161,11 @@ class Sender:
     def update(self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]) -> None:
         self._call("chat.update", channel=channel, ts=ts, text=text, blocks=blocks)
 
+    def permalink(self, channel: str, ts: str) -> str:
+        """A link to a message (chat.getPermalink; no scope needed)."""
+        data = self._call("chat.getPermalink", _get=True, channel=channel, message_ts=ts)
+        return str(data.get("permalink", ""))
+
     def usergroup_members(self, usergroup: str) -> list[str]:
         """The user ids in a Slack user group (usergroups.users.list; scope usergroups:read)."""
         data = self._call("usergroups.users.list", _get=True, usergroup=usergroup)

@@ -20,7 +20,7 @@ STATE_ICON = {
 SECTION_MAX = 3000
 
 
-def _section(text: str) -> dict[str, Any]:
+def section(text: str) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": cut(text, SECTION_MAX)}}
 
 
@@ -42,6 +42,8 @@ def _trend(count: int, previous: int) -> str:
 def group_line(g: Group, loc: str, count: int | None = None, trend: str = "") -> str:
     n = g.count if count is None else count
     state = t(f"statename.{g.state}", loc)
+    if g.get("merged_into"):  # its entries count on the target now
+        state = t("query.merged_state", loc, target=f"`{escape(g.get('merged_into'))}`")
     return (
         f"{STATE_ICON.get(g.state, '')} *{n:,}* {trend} {escape(cut(g.title, 150))}\n"
         f"    {escape(g.service)} · {state} · `{g.id}`"
@@ -54,9 +56,9 @@ def _listing(
     """A header, then the lines in sections short enough for Block Kit (or `empty`)."""
     blocks = [_header(header)]
     if not lines:
-        blocks.append(_section(empty))
+        blocks.append(section(empty))
     for i in range(0, len(lines), per_section):
-        blocks.append(_section("\n".join(lines[i : i + per_section])))
+        blocks.append(section("\n".join(lines[i : i + per_section])))
     return blocks
 
 
@@ -101,7 +103,7 @@ def show_blocks(
     )
     if revisions:
         blocks.append(
-            _section(f"*{t('query.revisions', loc)}*\n" + escape(", ".join(sorted(revisions)[:30])))
+            section(f"*{t('query.revisions', loc)}*\n" + escape(", ".join(sorted(revisions)[:30])))
         )
     if timeline:
         lines = []
@@ -110,11 +112,11 @@ def show_blocks(
             what = str(ev.get("what", ""))
             label = t(f"action.{what}", loc) if f"action.{what}" in catalog(loc) else escape(what)
             lines.append(f"{fmt_time(float(ev.get('at', 0)), tz)} · {label} · {who}")
-        blocks.append(_section(f"*{t('query.timeline', loc)}*\n" + "\n".join(lines)))
+        blocks.append(section(f"*{t('query.timeline', loc)}*\n" + "\n".join(lines)))
     if g.sample:
-        blocks.append(_section(code_block(g.sample, 1500)))
+        blocks.append(section(code_block(g.sample, 1500)))
     if g.frames:
-        blocks.append(_section(code_block("\n".join(g.frames), 1200)))
+        blocks.append(section(code_block("\n".join(g.frames), 1200)))
     blocks.append(_context(links))
     return blocks
 
@@ -154,20 +156,18 @@ def subscriptions_blocks(
     subs: Sequence[Subscription], loc: str, channel: str
 ) -> list[dict[str, Any]]:
     if not subs:
-        return [_section(t("query.subs_none", loc, channel=f"<#{channel}>"))]
+        return [section(t("query.subs_none", loc, channel=f"<#{channel}>"))]
     lines = [f"• `{escape(s.pattern)}` ≥ {escape(s.severity)}" for s in subs]
-    return [
-        _section(t("query.subs_header", loc, channel=f"<#{channel}>") + "\n" + "\n".join(lines))
-    ]
+    return [section(t("query.subs_header", loc, channel=f"<#{channel}>") + "\n" + "\n".join(lines))]
 
 
 def home_view(groups: Sequence[Group], loc: str, tz: str) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = [_header(t("home.header", loc))]
     if not groups:
-        blocks.append(_section(t("home.empty", loc)))
+        blocks.append(section(t("home.empty", loc)))
     for g in groups[:40]:
         blocks.append(
-            _section(
+            section(
                 group_line(g, loc) + f"\n    {t('field.last_seen', loc)}: {fmt_time(g.last, tz)}"
             )
         )

@@ -13,13 +13,14 @@ from bot import slack_ids
 from bot.deps import Deps
 from bot.durations import parse_duration
 from bot.i18n import t
-from bot.notify.blocks import SECTION_TEXT_MAX, cut, escape, links_line
+from bot.notify.blocks import SECTION_TEXT_MAX, cut, escape, links_line, merged_line
 from bot.oncall.slash import answer_oncall
 from bot.query import blocks as qb
 from bot.routing.match import SEVERITIES
 from bot.routing.router import why_routed
 from bot.snoozes import ESCALATING_FACTOR, parse_scope
 from bot.store.history import WINDOWS
+from bot.store.redis_store import Group
 from bot.store.subscriptions import Subscription
 
 ACTIONS = {"ack": "acknowledge", "resolve": "resolve", "unsnooze": "unsnooze", "reopen": "reopen"}
@@ -111,12 +112,40 @@ def _show(deps: Deps, args: list[str], user: str, channel: str) -> Reply:
         deps.store.timeline(group.id),
         links_line(group, loc),
     )
+    if (merged := _merge_lines(deps, group)) is not None:
+        blocks.insert(2, qb.section(merged))
     cfg = deps.config()
     if cfg is not None:  # which route and owner rule sent it where (config paths, as written)
         why = "\n".join(f"• {escape(w)}" for w in why_routed(cfg, group))
         text = cut(t("query.routed", loc, why=why), SECTION_TEXT_MAX)
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text}})
     return Reply(escape(group.title), blocks)
+
+
+def _merge_lines(deps: Deps, group: Group) -> str | None:
+    """ "Merged into X" and/or "merged from Y, Z" for `/triage show`, or None."""
+    lines = []
+    if group.get("merged_into"):
+        lines.append(merged_line(group, deps.locale))
+    if deps.merges is not None and (sources := deps.merges.rules.sources_of(group.id)):
+        names = ", ".join(f"`{escape(s)}`" for s in sources[:20])
+        more = f" (+{len(sources) - 20})" if len(sources) > 20 else ""
+        lines.append(t("query.merged_from", deps.locale, sources=names + more))
+    return "\n".join(lines) or None
+
+
+def _merge(deps: Deps, args: list[str], user: str, channel: str) -> Reply:
+    """merge <id> into <id> ("into" may be left out)."""
+    words = [a for a in args if a.lower() != "into"]
+    if len(words) != 2 or deps.merges is None:
+        return Reply(t("merge.usage", deps.locale))
+    return Reply(deps.merges.merge(words[0], words[1], user, deps.locale).message)
+
+
+def _unmerge(deps: Deps, args: list[str], user: str, channel: str) -> Reply:
+    if len(args) != 1 or deps.merges is None:
+        return Reply(t("merge.unmerge_usage", deps.locale))
+    return Reply(deps.merges.unmerge(args[0], user, deps.locale).message)
 
 
 def _act(deps: Deps, args: list[str], user: str, channel: str, cmd: str) -> Reply:
@@ -253,6 +282,8 @@ _COMMANDS: dict[str, Callable[[Deps, list[str], str, str], Reply]] = {
     "stats": functools.partial(_windowed, "stats"),
     "search": _search,
     "show": _show,
+    "merge": _merge,
+    "unmerge": _unmerge,
     "subscribe": _subscribe,
     "unsubscribe": _unsubscribe,
     "subscriptions": _subscriptions,

@@ -158,6 +158,8 @@ class History:
         out = [
             g
             for g in groups
-            if g.state in ("open", "acknowledged") and (services is None or g.service in services)
+            if g.state in ("open", "acknowledged")
+            and not g.get("merged_into")  # its alert points at the target, which is listed
+            and (services is None or g.service in services)
         ]
         return out[:n]

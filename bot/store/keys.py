@@ -113,6 +113,10 @@ class Keys:
     def subscriptions(self) -> str:
         return f"{self.prefix}:subs"
 
+    def merges(self) -> str:
+        """HASH source gid -> merge rule JSON (into, by, at, moved): `/triage merge`."""
+        return f"{self.prefix}:merges"
+
     def oncall_overrides(self, team: str) -> str:
         """ZSET of a team's on-call overrides (JSON: user, start, end, by) scored by end."""
         return f"{self.prefix}:oncall:{{{team}}}"

@@ -439,17 +439,42 @@ class RedisStore:
         now: float,
         policy: DigestPolicy,
         update_interval: float = 30.0,
+        correlated: bool = False,
+        own: frozenset[str] = frozenset(),
     ) -> dict[str, int]:
-        """gid -> 0 (post it on its own) or the number of the digest that lists it."""
+        """gid -> 0 (post it on its own) or the number of the digest that lists it.
+        `correlated`: they share a cause with the channel's recent new groups (an outage
+        starting): a digest opens even under the threshold. `own`: groups that share nothing
+        with the open digest's outage: posted on their own."""
         if not gids:
             return {}
         k = self.keys
         keys = [k.digest(channel), k.digest_members(channel), k.digest_window(channel)]
         keys.append(k.digest_due())
         args = [channel, now, policy.window_s, policy.threshold, policy.max_size]
-        args += [self.retention.group_s, update_interval]
-        res = self._run([("digest_admit", keys, [*args, *gids])])[0]
+        args += [self.retention.group_s, update_interval, int(correlated)]
+        marked = [f"!{g}" if g in own else g for g in gids]
+        res = self._run([("digest_admit", keys, [*args, *marked])])[0]
         return {_s(res[i]): int(res[i + 1]) for i in range(0, len(res), 2)}
+
+    def digest_recent(self, channel: str, now: float, window: float) -> list[str]:
+        """Groups that became due for a first message in `channel` in the last `window` s."""
+        key = self.keys.digest_window(channel)
+        return [_s(m) for m in self.r.zrangebyscore(key, now - window, "+inf")]
+
+    def digest_is_open(self, channel: str, now: float) -> int:
+        """The number of the channel's digest still taking new groups, else 0."""
+        cur, until = self.r.hmget(self.keys.digest(channel), ["cur", "cur_until"])
+        return int(cur) if cur is not None and float(until or 0) > now else 0
+
+    def digest_closed_at(self, channel: str, n: int, now: float) -> float | None:
+        """When digest n of `channel` stopped taking new groups (the storm was over): None
+        while it still takes them; 0 when a later digest has opened since."""
+        cur, until = self.r.hmget(self.keys.digest(channel), ["cur", "cur_until"])
+        if cur is None or int(cur) != n:
+            return 0.0
+        end = float(until or 0)
+        return end if end <= now else None
 
     def digest_touch(
         self, channel: str, n: int, now: float, update_interval: float, *, immediate: bool = False

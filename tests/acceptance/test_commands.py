@@ -3,7 +3,7 @@ are ephemeral. Typed as signed slash commands to `triage-bot serve`."""
 
 from __future__ import annotations
 
-from tests.acceptance.harness import config_yaml, group_id_of, log_entry, message_text
+from tests.acceptance.harness import config_yaml, count_of, group_id_of, log_entry, message_text
 
 BUGS = [("checkout", "card declined by issuer", 5), ("search-api", "shard unavailable", 2)]
 
@@ -159,3 +159,14 @@ def test_app_home_lists_the_open_groups(start_bot) -> None:
     home = bot.wait_until(lambda: bot.slack.home_view("U2"), 5, "the Home tab published")
     text = message_text(home)
     assert "card declined by issuer" in text and "shard unavailable" not in text, text
+
+
+def test_a_new_subscription_applies_to_open_groups_at_their_next_update(start_bot) -> None:
+    bot = start_bot(config_yaml())
+    bot.publish([log_entry("billing", "invoice render failed")])
+    bot.wait_for_post("C0SRE", lambda m: "invoice render failed" in str(m))
+    bot.slash("subscribe billing", channel="C0OTHER")
+    bot.quiet("C0OTHER", 1.0)  # read when a message is posted or updated, not at once
+    bot.publish([log_entry("billing", "invoice render failed")])
+    follower = bot.wait_for_post("C0OTHER", lambda m: "invoice render failed" in str(m))
+    assert count_of(follower) == 2

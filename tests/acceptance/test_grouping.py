@@ -1,7 +1,8 @@
 """README, "How grouping works": through `triage-bot serve`, what a user sees in Slack.
 
 - one error logged by zap's console encoder and by its JSON encoder is one alert (fp2, the
-  default), and two alerts when the config pins `grouping: {strategy: fp1}`;
+  default), and two alerts when the config pins `grouping: {strategy: fp1}` or, without a
+  config, when GROUPING_STRATEGY=fp1 does (a config's strategy wins over it);
 - recurrences of one Node.js crash that differ in the runtime's line numbers, the address and
   the Node.js version are one alert, another connection error is another alert;
 - a service's `in_app` rules decide which frames the alert shows as its own code.
@@ -70,6 +71,32 @@ def test_pinning_fp1_keeps_the_old_grouping(start_bot) -> None:
         WAIT,
         "two alerts: fp1 groups the console form by its whole line",
     )
+
+
+def test_grouping_strategy_setting_pins_fp1_without_a_config(start_bot) -> None:
+    bot = start_bot(None, {"GROUPING_STRATEGY": "fp1"})
+    bot.publish([_zap(True, "card declined: insufficient funds")])
+    bot.publish([_zap(False, "card declined: insufficient funds")])
+    bot.wait_until(
+        lambda: len(_alerts(bot, "C0ALERTS", "insufficient funds")) == 2,
+        WAIT,
+        "two alerts: GROUPING_STRATEGY=fp1 groups as fp1 does",
+    )
+    assert all("`fp1-" in message_text(m) for m in _alerts(bot, "C0ALERTS", "insufficient"))
+
+
+def test_a_configs_strategy_wins_over_the_setting(start_bot) -> None:
+    bot = start_bot(
+        config_yaml(defaults={"grouping": "{strategy: fp2}"}), {"GROUPING_STRATEGY": "fp1"}
+    )
+    bot.publish([_zap(True, "card declined: insufficient funds")])
+    bot.publish([_zap(False, "card declined: insufficient funds")])
+    bot.wait_until(
+        lambda: any(count_of(m) == 2 for m in _alerts(bot, "C0SRE", "insufficient funds")),
+        WAIT,
+        "one alert counting both: the config's fp2 wins",
+    )
+    assert len(_alerts(bot, "C0SRE", "insufficient funds")) == 1
 
 
 _CRASH = (

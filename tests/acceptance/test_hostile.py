@@ -93,3 +93,72 @@ def test_a_mistyped_setting_is_one_line(start_bot: StartBot) -> None:
         code, stderr = bot.run_to_exit()
         lines = stderr.strip().splitlines()
         assert code == 2 and len(lines) == 1 and name in lines[0], stderr
+
+
+def test_a_replayed_click_is_not_applied_again(start_bot: StartBot) -> None:
+    bot = start_bot()
+    bot.publish([log_entry("checkout", "replay me")])
+    post = bot.wait_for_post(bot.default_channel, timeout=15)
+    bot.click("tb_ack", post, user="U1")
+    click = bot.slack.deliveries[-1]
+    acked = bot.wait_for_post(bot.default_channel, lambda m: "Acknowledged by" in message_text(m))
+    bot.click("tb_unack", acked, user="U2")
+    bot.wait_for_post(bot.default_channel, lambda m: "Acknowledged by" not in message_text(m))
+    status, _ = bot.slack.resend(click)  # signed anew, inside Slack's five minutes
+    assert status == 200
+    time.sleep(1.5)  # a wrongly applied replay would have re-rendered the message by now
+    [now] = bot.messages(bot.default_channel)
+    assert "Acknowledged by" not in message_text(now)
+
+
+def test_an_evicting_redis_is_refused_and_a_full_one_fails_healthz(slack, pubsub, tmp_path) -> None:
+    import redis
+    from triage_sandbox.redis_server import redis_server
+
+    from tests.acceptance.harness import BotProcess
+
+    with redis_server("--maxmemory-policy", "allkeys-lru") as url:
+        bot = BotProcess(slack, pubsub, url, tmp_path / "a", config=None)
+        (tmp_path / "a").mkdir()
+        code, stderr = bot.run_to_exit()
+    assert code == 2 and "maxmemory-policy is allkeys-lru" in stderr and "noeviction" in stderr
+    with redis_server("--maxmemory-policy", "noeviction") as url:
+        (tmp_path / "b").mkdir()
+        bot = BotProcess(slack, pubsub, url, tmp_path / "b", config=None).start()
+        try:
+            own = redis.Redis.from_url(url)  # this test's own server: CONFIG SET is fine
+            for i in range(300):
+                own.set(f"fill:{i}", "x" * 4096)
+            own.config_set("maxmemory", str(int(own.info("memory")["used_memory"]) // 2))
+            status, body = bot.get("/healthz")
+            assert status == 503 and "refuses writes" in body
+        finally:
+            bot.terminate()
+            bot.wait_stopped()
+
+
+def test_healthz_fails_when_the_subscription_does_not_exist(slack, pubsub, tmp_path) -> None:
+    import subprocess
+
+    from tests.acceptance.harness import BotProcess, _command
+
+    workdir = tmp_path / "nosub"
+    workdir.mkdir()
+    bot = BotProcess(slack, pubsub, "redis://127.0.0.1:6379/0", workdir, config=None)
+    bot.env["PUBSUB_SUBSCRIPTION"] = "projects/acceptance-prod/subscriptions/does-not-exist"
+    bot.proc = subprocess.Popen(
+        _command(), env=bot.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+
+        def missing() -> bool:
+            try:
+                status, body = bot.get("/healthz")
+            except OSError:
+                return False
+            return status == 503 and "does not exist" in body
+
+        bot.wait_until(missing, timeout=20, what="/healthz 503: subscription does not exist")
+    finally:
+        bot.terminate()
+        bot.wait_stopped()

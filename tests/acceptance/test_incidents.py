@@ -5,6 +5,7 @@ through `triage-bot serve`."""
 
 from __future__ import annotations
 
+import json
 import re
 
 from tests.acceptance.harness import config_yaml, log_entry, message_text
@@ -104,4 +105,60 @@ def test_declare_by_command_and_postmortem(start_bot) -> None:
         ),
         10,
         "a second channel",
+    )
+
+
+def test_a_storm_is_one_digest_naming_the_cause_with_actionable_lines(start_bot) -> None:
+    bot = start_bot(config_yaml(defaults={"digest_threshold": "2"}))
+    bot.publish([log_entry(svc, f"load order: {CAUSE}") for svc in SERVICES])
+    bot.publish([log_entry("cart", "KeyError: 'sku'")])
+    digest = bot.wait_for_post(
+        "C0SRE", lambda m: "new errors at once" in message_text(m), 15, "the storm's digest"
+    )
+    bot.wait_until(
+        lambda: (
+            "mention 10.40.0.3:5432"
+            in message_text(next(m for m in bot.messages("C0SRE") if m["ts"] == digest["ts"]))
+        ),
+        10,
+        "the digest naming the shared endpoint",
+    )
+    digest = next(m for m in bot.messages("C0SRE") if m["ts"] == digest["ts"])
+    lines = [b for b in digest["blocks"] if (b.get("accessory") or {}).get("type") == "overflow"]
+    assert lines, digest["blocks"]
+    gid = json.loads(lines[0]["accessory"]["options"][0]["value"])["g"]
+    # a line's menu acts on its group: acknowledge
+    bot.select("tb_digest_item", digest, json.dumps({"g": gid, "a": "ack"}, separators=(",", ":")))
+    bot.wait_until(
+        lambda: (
+            "acknowledged"
+            in json.dumps(
+                next(m for m in bot.messages("C0SRE") if m["ts"] == digest["ts"])["blocks"]
+            )
+        ),
+        10,
+        "the line shows acknowledged",
+    )
+    # ... and "Post on its own" gives it a message with buttons, which the line links to
+    bot.select("tb_digest_item", digest, json.dumps({"g": gid, "a": "own"}, separators=(",", ":")))
+    own = bot.wait_for_post(
+        "C0SRE",
+        lambda m: (
+            m["ts"] != digest["ts"]
+            and f"`{gid}`" in message_text(m)
+            and m["blocks"][0]["type"] == "header"
+        ),
+        10,
+        "the group's own message",
+    )
+    link = f"p{own['ts'].replace('.', '')}"
+    bot.wait_until(
+        lambda: (
+            link
+            in json.dumps(
+                next(m for m in bot.messages("C0SRE") if m["ts"] == digest["ts"])["blocks"]
+            )
+        ),
+        10,
+        "the digest line linking the own message",
     )

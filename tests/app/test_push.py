@@ -192,9 +192,8 @@ def test_a_valid_push_over_2_mb_is_never_a_400(
     which Pub/Sub retries forever)."""
     import urllib.request
 
+    from triage_sandbox.running import running_bot
     from triage_sandbox.slack_standin import SlackStandIn
-
-    from tests.botrig import running_bot
 
     with (
         SlackStandIn("push-signing-secret", "xoxb-push") as slack,

@@ -63,3 +63,57 @@ def test_config_picks_strategy_and_in_app_rules_shown_by_explain(tmp_path: Path)
     assert "KEPT    github.com/acme/pricing/third_party/decimal (*Big).Quo" in out
     assert run("fingerprint", "--strategy", "fp1").split("\t")[1].startswith("fp1-")
     assert run("fingerprint").split("\t")[1].startswith("fp2-")
+
+
+def test_explain_with_redis_shows_merge_rules(
+    tmp_path: Path, redis_url: str, key_prefix: str
+) -> None:
+    """`triage-bot explain --redis`: the group an entry's group was merged into (the final
+    target of a chain), from the bot's Redis."""
+    import redis as redis_py
+
+    from bot.store.keys import Keys
+    from bot.store.merges import MergeRule, MergeStore
+
+    entries = tmp_path / "e.jsonl"
+    entries.write_bytes(FIXTURE.read_bytes().replace(b"\n", b" ") + b"\n")
+    env = {"PATH": "/usr/bin:/bin", "REDIS_URL": redis_url, "REDIS_PREFIX": key_prefix}
+
+    def run(*args: str, extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", _MAIN, *args, str(entries)],
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).parent.parent.parent,
+            env={**env, **(extra or {})},
+        )
+
+    gid = run("fingerprint").stdout.split("\t")[1].strip()
+    assert "merged into" not in run("explain", "--redis").stdout
+    rules = MergeStore(redis_py.Redis.from_url(redis_url), Keys(key_prefix))
+    rules.merge(MergeRule(gid, "fp2-00000000000000b1"))
+    rules.merge(MergeRule("fp2-00000000000000b1", "fp2-00000000000000c2"))
+    out = run("explain", "--redis").stdout
+    assert "merged into: fp2-00000000000000c2" in out, out
+    assert "merged into" not in run("explain").stdout  # offline unless asked
+    bad = run("explain", "--redis", extra={"REDIS_URL": "redis://127.0.0.1:1/0"})
+    assert bad.returncode == 2 and "check REDIS_URL" in bad.stderr, bad.stderr
+
+
+def test_grouping_strategy_setting_is_the_cli_default(tmp_path: Path) -> None:
+    entries = tmp_path / "e.jsonl"
+    entries.write_bytes(FIXTURE.read_bytes().replace(b"\n", b" ") + b"\n")
+
+    def run(strategy: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", _MAIN, "fingerprint", str(entries)],
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).parent.parent.parent,
+            env={"PATH": "/usr/bin:/bin", "GROUPING_STRATEGY": strategy},
+        )
+
+    assert "\tfp1-" in run("fp1").stdout
+    assert "\tfp2-" in run("").stdout  # unset: the default
+    bad = run("fp9")
+    assert bad.returncode == 2 and "GROUPING_STRATEGY" in bad.stderr and "fp2" in bad.stderr

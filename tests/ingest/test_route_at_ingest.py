@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import redis
+from triage_sandbox.clock import FakeClock
 
 from bot.ingest.pull import Pipeline
 from bot.models import Destination, Timings
@@ -51,8 +52,8 @@ def test_destinations_are_stored_at_episode_start_only(
     store = RedisStore(redis_client, key_prefix)
     snap = Snapshot.of(parse_config(CONFIG), Timings())
     router = Router(lambda: snap, Destination("C0ALERTS"))
-    now = [T0]
-    pipe = Pipeline(store, clock=lambda: now[0], config=lambda: snap, router=router)
+    clock = FakeClock(T0)
+    pipe = Pipeline(store, clock=clock, config=lambda: snap, router=router)
     [gid] = pipe.process([entry(1, "prod")]).new_groups
     assert channels(store, gid) == ["C0PAY"]
     # a recurrence (same group, another env) is not a new episode: the decision stays
@@ -60,7 +61,7 @@ def test_destinations_are_stored_at_episode_start_only(
     assert channels(store, gid) == ["C0PAY"]
     # resolved, then it recurs from staging: a regression starts a new episode, routed anew
     store.transition(gid, "resolve", "U1", T0 + 1)
-    now[0] += 60
+    clock.advance(60)
     result = pipe.process([entry(3, "staging")])
     assert [d.regressed for d in result.deltas] == [True]
     assert channels(store, gid) == ["C0SRE"]

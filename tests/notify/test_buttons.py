@@ -86,7 +86,14 @@ def _buttons(calls: list[ApiCall]) -> list[str]:
 def test_acknowledge_then_unacknowledge(bot: Bot) -> None:
     calls = _click(bot, "button", "tb_ack")
     assert "Acknowledged by <@U1>" in _only_update(bot, calls)
-    assert _buttons(calls) == ["tb_unack", "tb_resolve", "tb_snooze", "tb_assign", "tb_declare"]
+    assert _buttons(calls) == [
+        "tb_unack",
+        "tb_resolve",
+        "tb_snooze",
+        "tb_assign",
+        "tb_merge",
+        "tb_declare",
+    ]
     calls = _click(bot, "button", "tb_unack", user="U2")
     assert ":red_circle: Open" in _only_update(bot, calls)
     assert bot.rt.store.load_group(GID).state == "open"  # type: ignore[union-attr]
@@ -95,7 +102,7 @@ def test_acknowledge_then_unacknowledge(bot: Bot) -> None:
 def test_resolve_then_reopen(bot: Bot) -> None:
     calls = _click(bot, "button", "tb_resolve", user="U2")
     assert "Resolved by <@U2>" in _only_update(bot, calls)
-    assert _buttons(calls) == ["tb_reopen", "tb_assign"]
+    assert _buttons(calls) == ["tb_reopen", "tb_assign", "tb_merge"]
     calls = _click(bot, "button", "tb_reopen")
     assert ":red_circle: Open" in _only_update(bot, calls)
 
@@ -107,7 +114,7 @@ def test_resolve_then_reopen(bot: Bot) -> None:
 def test_snooze_select_then_unsnooze(bot: Bot, choice: str, shown: str) -> None:
     calls = _click(bot, "select", "tb_snooze", choice)
     assert shown in _only_update(bot, calls)
-    assert _buttons(calls) == ["tb_resolve", "tb_unsnooze", "tb_assign", "tb_declare"]
+    assert _buttons(calls) == ["tb_resolve", "tb_unsnooze", "tb_assign", "tb_merge", "tb_declare"]
     calls = _click(bot, "button", "tb_unsnooze")
     assert ":red_circle: Open" in _only_update(bot, calls)
 

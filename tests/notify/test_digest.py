@@ -20,7 +20,7 @@ def test_a_burst_of_new_groups_is_one_digest_listing_each(rig: Rig) -> None:
     posts = top_posts(calls)
     assert methods(calls) == ["chat.postMessage"] and posts[0].ok and posts[0].warnings == ()
     text = json.dumps(posts[0].args["blocks"], ensure_ascii=False)
-    assert posts[0].args["text"] == ":rotating_light: 25 new errors at once"
+    assert posts[0].args["text"].startswith(":rotating_light: 25 new errors at once")
     for i in range(25):
         assert f"`{_gid(i)}`" in text and f"KeyError: 'total' in {_gid(i)}" in text
     assert "×25" in text
@@ -47,7 +47,7 @@ def test_groups_over_the_threshold_within_a_minute_join_one_digest(rig: Rig) -> 
         rig.record(_gid(i))
     calls = rig.run()
     [digest] = top_posts(calls)
-    assert digest.args["text"] == ":rotating_light: 5 new errors at once"
+    assert digest.args["text"].startswith(":rotating_light: 5 new errors at once")
     rig.clock.advance(30)  # still in the storm: a new group joins the same digest
     rig.record(_gid(13))
     calls = rig.run()
@@ -72,10 +72,9 @@ def test_notices_and_actions_of_a_listed_group_go_to_the_digest(rig: Rig) -> Non
     assert rig.new_calls() == []  # brought forward to the next pass
     rig.clock.advance(1)
     calls = rig.run()
-    assert (
-        methods(calls) == ["chat.update"]
-        and "resolved" in calls[0].args["blocks"][2]["text"]["text"]
-    )
+    assert methods(calls) == ["chat.update"]
+    (line,) = [b for b in calls[0].args["blocks"] if f"`{_gid(3)}`" in json.dumps(b)]
+    assert "resolved" in line["text"]["text"]
     rig.clock.advance(600)
     rig.record(_gid(3))  # regression
     calls = rig.run()
@@ -111,3 +110,92 @@ def test_a_failed_digest_is_retried_after_a_short_backoff(rig: Rig) -> None:
     assert digest.ok and "15 new errors at once" in digest.args["text"]
     rig.clock.advance(200)
     assert top_posts(rig.run()) == []
+
+
+def _line_of(blocks: list[dict], gid: str) -> dict:
+    (line,) = [b for b in blocks if b.get("type") == "section" and f"`{gid}`" in json.dumps(b)]
+    return line
+
+
+def test_every_digest_line_has_its_own_menu(rig: Rig) -> None:
+    for i in range(12):
+        rig.record(_gid(i))
+    [digest] = top_posts(rig.run())
+    for i in range(12):
+        menu = _line_of(digest.args["blocks"], _gid(i))["accessory"]
+        assert menu["type"] == "overflow" and menu["action_id"] == "tb_digest_item"
+        assert [json.loads(o["value"]) for o in menu["options"]] == [
+            {"g": _gid(i), "a": a} for a in ("ack", "resolve", "snooze", "own")
+        ]
+    assert digest.warnings == ()
+
+
+DB = 'psycopg2.OperationalError: connection to server at "10.40.0.3", port 5432 failed'
+
+
+def test_the_digest_names_what_its_groups_share(rig: Rig) -> None:
+    for i in range(12):
+        rig.record(_gid(i), service=f"svc{i % 4}", message=DB, title=f"{DB} in {i}")
+    [digest] = top_posts(rig.run())
+    assert digest.args["text"].startswith(":rotating_light: 12 new errors at once — 12 mention ")
+    assert digest.args["blocks"][1]["text"]["text"] == (
+        "12 new errors in 4 services since 16:00 — 12 mention 10.40.0.3:5432 (Postgres); "
+        "first: svc0 16:00:00"
+    )
+
+
+def test_post_on_its_own_then_the_line_links_it(rig: Rig) -> None:
+    for i in range(12):
+        rig.record(_gid(i))
+    assert len(top_posts(rig.run())) == 1  # the digest
+    assert rig.notifier is not None and rig.notifier.post_on_its_own(_gid(5), "C0ALERTS")
+    calls = rig.new_calls()
+    [own] = top_posts(calls)
+    assert own.args["blocks"][0]["text"]["text"] == f"KeyError: 'total' in {_gid(5)}"
+    g = rig.store.load_group(_gid(5))
+    assert g is not None and g.messages["C0ALERTS"] == f"C0ALERTS/{own.response['ts']}"
+    rig.clock.advance(1)
+    [update] = [c for c in rig.run() if c.method == "chat.update"]
+    line = _line_of(update.args["blocks"], _gid(5))
+    link = f"https://slack.com/archives/C0ALERTS/p{own.response['ts'].replace('.', '')}"
+    assert f"<{link}|its own message>" in line["text"]["text"]
+    assert "own" not in [json.loads(o["value"])["a"] for o in line["accessory"]["options"]]
+    assert not rig.notifier.post_on_its_own(_gid(5), "C0ALERTS")  # once
+
+
+def test_after_the_storm_an_unrelated_group_that_recurs_gets_its_own_message(rig: Rig) -> None:
+    for i in range(11):  # an outage: one cause, many services
+        rig.record(_gid(i), service=f"svc{i}", message=DB, title=f"{DB} in {i}")
+    rig.record(_gid(99), service="cart", message="KeyError: 'sku'", title="KeyError: 'sku'")
+    posts = top_posts(rig.run())
+    assert len(posts) == 1  # 12 new groups at once: one digest
+    rig.clock.advance(120)  # the storm is over (no new group for the digest's window)
+    rig.record(_gid(99), service="cart", message="KeyError: 'sku'", title="KeyError: 'sku'")
+    rig.record(_gid(3), service="svc3", message=DB, title=f"{DB} in 3")
+    calls = rig.run()
+    [own] = top_posts(calls)
+    assert _gid(99) in json.dumps(own.args["blocks"])  # the unrelated bug: its own message
+    g3 = rig.store.load_group(_gid(3))
+    assert g3 is not None and g3.messages["C0ALERTS"] == "dg:1"  # the outage's: still listed
+
+
+def test_an_outage_opens_the_digest_under_the_threshold_and_unrelated_bugs_stay_out(
+    rig: Rig,
+) -> None:
+    for i in range(3):  # three services failing on one endpoint: one post, not three
+        rig.record(_gid(i), service=f"svc{i}", message=DB, title=f"{DB} in {i}")
+    [digest] = top_posts(rig.run())
+    assert digest.args["text"].startswith(":rotating_light: 3 new errors at once — 3 mention")
+    rig.clock.advance(5)
+    rig.record(_gid(3), service="svc3", message=DB, title=f"{DB} in 3")  # joins the outage
+    rig.record(_gid(50), service="cart", message="KeyError: 'sku'", title="KeyError: 'sku'")
+    [own] = top_posts(rig.run())  # the unrelated bug, on its own
+    assert _gid(50) in json.dumps(own.args["blocks"])
+    g3 = rig.store.load_group(_gid(3))
+    assert g3 is not None and g3.messages["C0ALERTS"] == "dg:1"
+
+
+def test_unrelated_groups_under_the_threshold_are_posted_one_by_one(rig: Rig) -> None:
+    for i in range(5):
+        rig.record(_gid(i), service=f"svc{i}", message=f"KeyError: 'k{i}'", title=f"KeyError {i}")
+    assert len(top_posts(rig.run())) == 5

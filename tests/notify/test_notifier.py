@@ -66,6 +66,7 @@ def test_new_group_is_one_message_with_everything(rig: Rig) -> None:
         ("button", "tb_resolve"),
         ("static_select", "tb_snooze"),
         ("users_select", "tb_assign"),
+        ("button", "tb_merge"),
         ("button", "tb_declare"),  # the alert can become an incident
     ]
     assert rig.slack.warnings == []
@@ -255,6 +256,7 @@ def test_resolved_group_message_shows_who_and_reopen(rig: Rig) -> None:
     assert [e["action_id"] for e in upd.args["blocks"][-1]["elements"]] == [
         "tb_reopen",
         "tb_assign",
+        "tb_merge",
     ]
     out = life.act("fp1-aaaa1111", "acknowledge", "U1")
     assert not out.ok and "it is resolved" in out.message

@@ -58,16 +58,25 @@ class AppRequests:
         name = self.workspace.users[user_id].name if user_id in self.workspace.users else user_id
         return {"id": user_id, "username": name, "name": name, "team_id": self.team_id}
 
+    @staticmethod
+    def _encode(kind: str, payload: dict[str, Any]) -> tuple[str, str]:
+        """(body, Content-Type) of a request of this kind, as Slack encodes it."""
+        form = "application/x-www-form-urlencoded"
+        if kind == "command":
+            return urllib.parse.urlencode(payload), form
+        if kind == "block_actions":
+            return urllib.parse.urlencode({"payload": json.dumps(payload)}), form
+        return json.dumps(payload), "application/json"  # event, url_verification
+
     def _deliver(
         self,
         bot_url: str,
         kind: str,
         payload: dict[str, Any],
-        body: str,
-        content_type: str,
         signing: Signing,
         timeout: float,
     ) -> tuple[int, str]:
+        body, content_type = self._encode(kind, payload)
         timestamp = int(time.time())
         if signing == "stale":
             timestamp -= STALE_AFTER_SECONDS + 60
@@ -113,16 +122,7 @@ class AppRequests:
         is treated as Slack treats it (an ephemeral or in-channel response)."""
         payload = self._slash_payload(command, text, user_id, channel_id)
         response_url = payload["response_url"]
-        body = urllib.parse.urlencode(payload)
-        status, answer = self._deliver(
-            bot_url,
-            "command",
-            payload,
-            body,
-            "application/x-www-form-urlencoded",
-            signing,
-            timeout,
-        )
+        status, answer = self._deliver(bot_url, "command", payload, signing, timeout)
         if status == 200 and answer.strip():
             with self._lock:
                 self._response_urls.record_ack(response_url, answer)
@@ -151,8 +151,15 @@ class AppRequests:
             }
 
     def _element_in_message(
-        self, channel: str, ts: str, action_id: str, kinds: tuple[str, ...]
+        self,
+        channel: str,
+        ts: str,
+        action_id: str,
+        kinds: tuple[str, ...],
+        option_value: str | None = None,
     ) -> tuple[str, dict[str, Any], str | None, dict[str, Any]]:
+        """The element ``action_id`` of a message; Slack wants action ids unique per block
+        only, so with ``option_value`` the first such element offering that option."""
         with self._lock:
             cid = self.workspace.channel_id(channel, by_name=True, open_dm=False)
             msg = self.workspace.messages.get(cid, {}).get(ts)
@@ -160,6 +167,10 @@ class AppRequests:
                 raise LookupError(f"no message {ts} in {channel}")
             for block_id, element in interactive_elements(msg.get("blocks") or []):
                 if element.get("action_id") == action_id:
+                    if option_value is not None and not any(
+                        o.get("value") == option_value for o in all_options(element)
+                    ):
+                        continue
                     if element.get("type") not in kinds:
                         raise ValueError(
                             f"{action_id!r} is a {element.get('type')}, not one of {kinds}"
@@ -179,16 +190,7 @@ class AppRequests:
         timeout: float,
     ) -> tuple[int, str]:
         payload = self._block_action_payload(cid, msg, block_id, action, user_id)
-        body = urllib.parse.urlencode({"payload": json.dumps(payload)})
-        return self._deliver(
-            bot_url,
-            "block_actions",
-            payload,
-            body,
-            "application/x-www-form-urlencoded",
-            signing,
-            timeout,
-        )
+        return self._deliver(bot_url, "block_actions", payload, signing, timeout)
 
     def _block_action_payload(
         self,
@@ -297,7 +299,11 @@ class AppRequests:
         """Pick the option whose value is ``value`` in a static_select / overflow /
         radio_buttons element."""
         kinds = ("static_select", "overflow", "radio_buttons")
-        cid, msg, block_id, element = self._element_in_message(channel, ts, action_id, kinds)
+        try:
+            found = self._element_in_message(channel, ts, action_id, kinds, value)
+        except LookupError:
+            found = self._element_in_message(channel, ts, action_id, kinds)
+        cid, msg, block_id, element = found
         options = [o for o in all_options(element) if o.get("value") == value]
         if not options:
             raise ValueError(f"{action_id!r} has no option with value {value!r}")
@@ -343,8 +349,21 @@ class AppRequests:
         as is; any other event is wrapped in Slack's ``event_callback`` envelope (an
         ``app_home_opened`` event gets its ``channel`` and current ``view`` filled in)."""
         kind, payload = self._event_payload(event)
+        return self._deliver(bot_url, kind, payload, signing, timeout)
+
+    def resend(
+        self,
+        delivery: Delivery,
+        bot_url: str | None = None,
+        *,
+        signing: Signing = "valid",
+        timeout: float = 10.0,
+    ) -> tuple[int, str]:
+        """Send a request from ``deliveries`` again, signed anew with the current time (what an
+        attacker holding a captured request can do within Slack's five minutes), to its URL or
+        ``bot_url``."""
         return self._deliver(
-            bot_url, kind, payload, json.dumps(payload), "application/json", signing, timeout
+            bot_url or delivery.url, delivery.kind, delivery.payload, signing, timeout
         )
 
     def _event_payload(self, event: dict[str, Any]) -> tuple[str, dict[str, Any]]:
