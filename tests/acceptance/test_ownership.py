@@ -135,10 +135,20 @@ def _rotation_config(handoff_at: float, extra_team: str = "", **defaults: str) -
 
 
 def test_oncall_now_and_next_then_the_handoff(start_bot) -> None:
-    handoff = time.time() + 20  # well after the bot is up, even on a loaded machine
-    bot = start_bot(_rotation_config(handoff))
-    # Alice's first shift starts at the handoff; until then the day before's (Bob's) runs
-    answer = bot.slash("oncall", channel="C0PAYMT")
+    # The bot starts with the handoff an hour away; once it is up, a reload moves the handoff
+    # a few seconds ahead, so a slow start on a loaded machine cannot run past it. When the
+    # first answer comes back too late to be before the handoff, it is tried with more margin.
+    bot = start_bot(_rotation_config(time.time() + 3600))
+    for margin in (5.0, 15.0, 40.0):
+        handoff = time.time() + margin
+        mark = len(bot.logs())
+        bot.rewrite_config_unnoticed(_rotation_config(handoff))
+        bot.sighup()
+        bot.wait_for_log("reloaded", 10, after=mark)
+        # Alice's first shift starts at the handoff; until then the day before's (Bob's) runs
+        answer = bot.slash("oncall", channel="C0PAYMT")
+        if time.time() < handoff:
+            break
     assert "*payments* on call now: <@U0BOB> until" in answer, answer
     assert "next: <@U0ALICE> from" in answer and "S0PAYONCALL" in answer
     time.sleep(max(0.0, handoff - time.time()) + 0.5)
