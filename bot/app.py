@@ -305,7 +305,12 @@ def _incidents(
         return lifecycle.act(gid, transition, user).ok
 
     return IncidentService(
-        IncidentStore(client, Keys(prefix)), store, sender, owners=owners, act=act
+        IncidentStore(client, Keys(prefix)),
+        store,
+        sender,
+        owners=owners,
+        act=act,
+        refresh=lifecycle.notifier.refresh,
     )
 
 
