@@ -305,7 +305,12 @@ def _incidents(
         return lifecycle.act(gid, transition, user).ok
 
     return IncidentService(
-        IncidentStore(client, Keys(prefix)), store, sender, owners=owners, act=act
+        IncidentStore(client, Keys(prefix)),
+        store,
+        sender,
+        owners=owners,
+        act=act,
+        refresh=lifecycle.notifier.refresh,
     )
 
 
@@ -392,6 +397,13 @@ def connect_socket_mode(rt: Runtime) -> SocketModeHandler:
 
 def serve(settings: Settings) -> None:
     rt = build(settings)
+    # Signals first: a SIGHUP or SIGTERM during start-up (the HTTP server already answers)
+    # must reload or stop the bot, not kill it by the default action.
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    signal.signal(signal.SIGINT, lambda *_: done.set())
+    if rt.config is not None:
+        rt.config.install_sighup()
     server = start_http(rt, settings.host, settings.port)
     if rt.puller is not None:
         rt.puller.start()
@@ -403,13 +415,9 @@ def serve(settings: Settings) -> None:
     socket_mode = connect_socket_mode(rt) if settings.slack_app_token else None
     if rt.config is not None:
         rt.config.watch()
-        rt.config.install_sighup()
     log.info(
         "serving on %s:%s, pulling %s", settings.host, settings.port, settings.pubsub_subscription
     )
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
-    signal.signal(signal.SIGINT, lambda *_: done.set())
     done.wait()
     log.info("stopping: finishing in-flight batches")
     started = time.monotonic()

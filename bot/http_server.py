@@ -109,7 +109,10 @@ class HttpServer:
             for channel in list(server._map.values()):  # the server, connections, the trigger
                 channel.close()
 
-        server.trigger.pull_trigger(close_all)
+        try:
+            server.trigger.pull_trigger(close_all)
+        except OSError:  # the trigger is closed: the I/O loop has ended, nothing runs under us
+            close_all()
         self._thread.join(timeout)
         server.task_dispatcher.shutdown(timeout=timeout)
 

@@ -77,6 +77,7 @@ class IncidentService:
         *,
         owners: Callable[[Group, float], Sequence[str]] = lambda g, now: (),
         act: Callable[[str, str, str], bool] | None = None,
+        refresh: Callable[[str], object] | None = None,
         locale_and_tz: Callable[[str], tuple[str, str]] = lambda ch: ("en", "UTC"),
         clock: Callable[[], float] = time.time,
         summary_interval: float = 30.0,
@@ -85,6 +86,7 @@ class IncidentService:
         # group -> mentions/ids of whoever should be invited (on-call of the owning teams)
         self.owners = owners
         self.act = act  # (gid, transition, user) -> ok: resolve linked groups
+        self.refresh = refresh  # gid -> re-render its messages (they show the incident)
         self.locale_and_tz = locale_and_tz
         self.clock = clock
         self.summary_interval = summary_interval
@@ -203,7 +205,14 @@ class IncidentService:
         return []
 
     def _link_from_group(self, inc: Incident, g: Group, loc: str) -> None:
-        """A reply under each of the group's messages (its own, or the digest listing it)."""
+        """The group's messages show the incident (a line instead of the Declare button), and
+        a reply under each of them (its own, or the digest listing it) says so."""
+        self.groups.set_fields(g.id, {"incident": inc.channel})
+        if self.refresh is not None:
+            try:
+                self.refresh(g.id)
+            except Exception:  # the next update of the message shows it
+                log.exception("incident %s: could not re-render %s", inc.id, g.id)
         done: set[str] = set()
         for channel, ref in g.messages.items():
             if ref.startswith("dg:"):

@@ -162,6 +162,9 @@ class Puller:
         self.on_batch = on_batch
         self._stop = threading.Event()
         self._workers: list[threading.Thread] = []
+        # batches being recorded: stop() waits for these, never for a thread blocked in a Pull
+        self._flight = threading.Condition()
+        self._in_flight = 0
         self.healthy = threading.Event()
         self.last_error: Exception | None = None  # of the latest pull or batch; None: it worked
         self.failures = 0  # failed batches since start (each nacked, then retried)
@@ -180,10 +183,9 @@ class Puller:
         acked. A thread still blocked in a Pull holds no messages: it is not waited for, and
         what such a Pull returns after the stop is nacked at once (Cloud Run sends SIGKILL 10 s
         after SIGTERM)."""
-        self._stop.set()
-        deadline = time.monotonic() + grace_s
-        for t in self._workers:
-            t.join(max(0.0, deadline - time.monotonic()))
+        with self._flight:
+            self._stop.set()
+            self._flight.wait_for(lambda: self._in_flight == 0, timeout=grace_s)
 
     def _run(self) -> None:
         backoff = RETRY_FIRST_S
@@ -244,16 +246,28 @@ class Puller:
             return 0
         self.healthy.set()
         self.last_error = None
-        if self._stop.is_set():  # stopping: hand back what a late Pull returned, unprocessed
-            if resp._pb.received_messages:
-                self._nack([m.ack_id for m in resp._pb.received_messages])
-            return 0
         # The raw protobuf, not proto-plus wrappers: attribute access on the wrappers costs
         # microseconds per field, which adds up at thousands of messages per second.
         msgs = resp._pb.received_messages
         if not msgs:
             return 0
         ack_ids = [m.ack_id for m in msgs]
+        with self._flight:  # checked and counted at once: stop() sees this batch or none
+            stopping = self._stop.is_set()
+            if not stopping:
+                self._in_flight += 1
+        if stopping:  # a late Pull's messages go back, unprocessed
+            self._nack(ack_ids)
+            return 0
+        try:
+            return self._handle(msgs, ack_ids)
+        finally:
+            with self._flight:
+                self._in_flight -= 1
+                self._flight.notify_all()
+
+    def _handle(self, msgs: Any, ack_ids: list[str]) -> int:
+        """Record a pulled batch, then ack it."""
         started = time.perf_counter()
         try:
             with _Lease(self.subscriber, self.subscription, ack_ids, self.ack_extension_s):

@@ -259,8 +259,12 @@ def alert_blocks(g: Group, v: View) -> list[dict[str, Any]]:
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=links_line(g, loc))]))
     if v.note:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=safe(v.note, 1000))]))
+    incident = g.get("incident")
+    if slack_ids.is_channel(incident):  # linked to a declared incident (bot.incident)
+        line = t("alert.incident", loc, channel=incident)
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=line)]))
     elements = _buttons(g, loc)
-    if g.state != "resolved":  # an alert can become an incident (bot.incident)
+    if g.state != "resolved" and not incident:  # an alert can become an incident
         elements.append(
             ButtonElement(
                 text=t("incident.button.declare", loc),

@@ -3,6 +3,7 @@ the answer; bot.query.commands wires it). Every answer to a person says what to 
 
 from __future__ import annotations
 
+from bot import slack_ids
 from bot.durations import parse_duration
 from bot.i18n import t
 from bot.notify.blocks import escape, fmt_time
@@ -16,6 +17,14 @@ DEFAULT_TAKE_S = 3600.0  # `take` without a time, when no shift ends: one hour
 
 def _who(users: tuple[str, ...]) -> str:
     return " ".join(f"<@{u}>" for u in users)
+
+
+def _handle(h: str) -> str:
+    """A configured fallback as Slack shows it: a user group's mention or a user id as the
+    mention it is, anything else (a bare @handle) as escaped text."""
+    if slack_ids.USERGROUP_MENTION.fullmatch(h):
+        return h
+    return f"<@{h}>" if slack_ids.is_user(h) else escape(h)
 
 
 def _team_of(cfg: Config, channel: str) -> str | None:
@@ -108,5 +117,5 @@ def _render(cur: Who, info: TeamOnCall, locale: str, tz: str) -> str:
     if nxt is not None and at is not None and nxt.users:
         lines.append(t("oncall.next", locale, who=_who(nxt.users), at=fmt_time(at, tz)))
     if info.fallback:
-        lines.append(t("oncall.fallback", locale, fallback=escape(" ".join(info.fallback))))
+        lines.append(t("oncall.fallback", locale, fallback=" ".join(map(_handle, info.fallback))))
     return "\n".join(lines)

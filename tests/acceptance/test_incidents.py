@@ -162,3 +162,22 @@ def test_a_storm_is_one_digest_naming_the_cause_with_actionable_lines(start_bot)
         10,
         "the digest line linking the own message",
     )
+
+
+def test_declaring_from_an_alert_shows_the_incident_on_it(start_bot) -> None:
+    """The alert's Declare button makes the incident; the alert then names the incident's
+    channel in place of the button, and a thread reply says so."""
+    bot = start_bot(config_yaml())
+    bot.publish([log_entry("checkout", f"charge failed: {CAUSE}")])
+    alert = bot.wait_for_post("C0SRE", lambda m: "charge failed" in message_text(m), 15, "alert")
+    assert "tb_declare" in json.dumps(alert["blocks"])
+    bot.click("tb_declare", alert, user="U1")
+    cid = _incident_channel(bot)
+
+    def shows_incident():
+        m = next(m for m in bot.messages("C0SRE") if m["ts"] == alert["ts"])
+        return m if f"Part of incident <#{cid}>" in json.dumps(m["blocks"]) else None
+
+    updated = bot.wait_until(shows_incident, 10, "the alert naming the incident")
+    assert '"tb_declare"' not in json.dumps(updated["blocks"])
+    bot.wait_for_reply("C0SRE", lambda r: f"<#{cid}>" in r.get("text", ""), 10, "the reply")

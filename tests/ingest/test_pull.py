@@ -139,3 +139,42 @@ def test_redis_down_is_one_log_line_and_a_capped_backoff(
     assert len(loud) == 1 and loud[0].exc_info is None, [r.getMessage() for r in loud]
     assert "REDIS_URL" in loud[0].getMessage()
     assert max(puller.delays) <= 5.0
+
+
+def test_stop_waits_for_an_in_flight_batch_not_for_a_waiting_pull(
+    pubsub_backend, redis_client, key_prefix
+) -> None:
+    """SIGTERM: a batch being recorded is finished and acked; a puller blocked in a Pull
+    (holding no messages) does not hold the shutdown up for its pull timeout."""
+    topic, sub = pubsub_backend.create_topic_and_subscription(
+        pubsub_backend.unique_name("t"), pubsub_backend.unique_name("s")
+    )
+    recording = []
+
+    def slow(ev: ErrorEvent) -> Fingerprint:
+        recording.append(time.monotonic())
+        time.sleep(1.5)
+        return fingerprint(ev)
+
+    store = RedisStore(redis_client, key_prefix)
+    puller = Puller(
+        pubsub_backend.subscriber, sub, Pipeline(store, slow), threads=2, pull_timeout=10.0
+    )
+    puller.start()
+    time.sleep(0.5)  # both pullers wait in a Pull with a 10 s timeout
+    started = time.monotonic()
+    puller.stop()
+    assert time.monotonic() - started < 1.0  # nothing in flight: no 10 s wait
+
+    puller = Puller(
+        pubsub_backend.subscriber, sub, Pipeline(store, slow), threads=1, pull_timeout=10.0
+    )
+    puller.start()
+    pubsub_backend.publish(topic, _payloads(1))
+    deadline = time.monotonic() + 15
+    while not recording and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert recording, "the entry was never pulled"
+    puller.stop()  # returns once the batch is recorded and acked
+    assert _counted(store) == 1
+    assert time.monotonic() - recording[0] >= 1.4

@@ -142,3 +142,10 @@ def test_overrides_expire_with_a_ttl(
     assert 86400 < ttl <= 86400 + 100
     assert store.active("payments", 150.0) == [Override("U1", 100.0, 200.0, "")]
     assert store.active("payments", 200.0) == []
+
+
+def test_a_user_group_fallback_shows_as_its_mention(store: OverrideStore) -> None:
+    cfg = parse_config(CFG.replace('"@payments-oncall"', '"<!subteam^S0PAYONCALL>"'))
+    out = ask(_svc(store, cfg), cfg, "")
+    assert "fallback: <!subteam^S0PAYONCALL>" in out
+    assert "&lt;" not in out
