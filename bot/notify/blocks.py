@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import urllib.parse
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -28,6 +27,7 @@ from slack_sdk.models.blocks import (
 from bot import slack_ids
 from bot.i18n import t
 from bot.notify.actions import SNOOZE_CHOICES, Action, encode_value
+from bot.notify.view import View
 from bot.store.redis_store import Group
 
 SECTION_TEXT_MAX = 3000
@@ -93,18 +93,6 @@ def fmt_time(ts: float, tz: str) -> str:
         return datetime.fromtimestamp(ts, zone).strftime("%Y-%m-%d %H:%M %Z")
     except (ValueError, OverflowError, OSError):  # out of datetime's range: stored before bounds
         return "?"
-
-
-@dataclass(frozen=True, slots=True)
-class View:
-    """What a rendering needs besides the group."""
-
-    now: float
-    locale: str = "en"
-    tz: str = "UTC"
-    minutes: Sequence[int] = ()  # last 60 minutes, oldest first
-    hours: Sequence[int] = ()  # last 24 hours, oldest first
-    note: str = ""  # e.g. a fallback-channel warning, already localized
 
 
 def logs_url(g: Group) -> str:

@@ -15,42 +15,49 @@ snooze, post on its own); the digest names what its groups share (bot.incident.c
 After the storm (the digest closed), a listed group that recurs and is not one of the digest's
 correlated groups gets its own message, which its line links to. So every group stays
 actionable, in its own message or in a digest line, and a storm costs one post.
+
+Each item is handled in three steps, like Alertmanager's notify stages: claim it (a lease),
+read what deciding needs in one step (`_facts`: the group, its destinations, its digest
+admission, the digests that list it, its counts), decide (bot.notify.plan, pure: a list of
+actions), then carry the actions out (bot.notify.execute: the only caller of Slack, with the
+fallbacks and the retry rules). An item that fails fails alone (`Executor.guard`).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import logging
 import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from typing import Any
 
-from bot.i18n import t
 from bot.incident.correlate import WEIGHT, correlate, episode_of
 from bot.metrics import Metrics
-from bot.models import Destination, Group, Timings
-from bot.notify.blocks import (
-    View,
-    alert_blocks,
-    alert_text,
-    digest_blocks,
-    digest_notice_text,
-    digest_text,
-    notice_text,
-)
+from bot.models import Destination, Group, MessageRef, Timings
+from bot.notify.execute import Executor
 from bot.notify.failures import Failures
 from bot.notify.pacing import ChannelPacer
-from bot.notify.policy import escalation_mentions, escalation_wait, unacked_minutes
-from bot.notify.sender import ChannelUnavailable, MessageGone, Posted, Sender, SlackError
+from bot.notify.plan import (
+    GroupFacts,
+    Listed,
+    escalating,
+    plan_digest,
+    plan_escalation,
+    plan_group,
+    plan_promote,
+    plan_refresh,
+    renders_own,
+)
+from bot.notify.sender import Sender
 from bot.routing.reload import Snapshot
 from bot.store.redis_store import UNREACHABLE, Digest, DigestPolicy, RedisStore
 
 log = logging.getLogger(__name__)
 
 DIGEST_REF = "dg:"  # a group's message reference when a digest lists it: "dg:<n>"
-BROADCAST = frozenset({"regression"})
-CORRELATED_MIN = 3  # new groups sharing a cause that open a digest under the threshold  # thread replies also shown in the channel
+CORRELATED_MIN = 3  # new groups sharing a cause that open a digest under the threshold
 
 
 Router = Callable[[Group], Sequence[Destination]]
@@ -73,10 +80,8 @@ def digest_cause(groups: Sequence[Group]) -> tuple[str, str]:
 
 def _ref(value: str, channel: str) -> tuple[str, str]:
     """Stored message reference -> (actual channel, ts). Values are "CHANNEL/TS"."""
-    if "/" in value:
-        ch, ts = value.split("/", 1)
-        return ch, ts
-    return channel, value
+    ref = MessageRef.parse(value, channel)
+    return ref.channel, ref.ts
 
 
 class Notifier:
@@ -105,10 +110,10 @@ class Notifier:
         fixed = Snapshot(None, Timings())
         self.config = config or (lambda: fixed)  # timings: read once per pass, whole
         self.lease_s = lease_s
-        self.retry_s = 10.0  # a render that failed after the client's own retries
-        # any other failure of one group, digest or escalation: retried alone, backing off
+        # one group, digest or escalation that fails: retried alone (bot.notify.failures)
         self.metrics = metrics if metrics is not None else sender.metrics
-        self.failures = Failures(self.metrics.notify_failures, base_s=self.retry_s)
+        self.failures = Failures(self.metrics.notify_failures, base_s=10.0)
+        self.executor = Executor(store, sender, default_channel, self.failures, retry_s=10.0)
         self.batch = batch
         self.digests = digests
         if pace and sender.pace is None:
@@ -120,12 +125,23 @@ class Notifier:
         self._thread: threading.Thread | None = None
 
     @property
+    def retry_s(self) -> float:
+        """Seconds before a render that failed on Slack (after the client's own retries) is
+        tried again."""
+        return self.executor.retry_s
+
+    @retry_s.setter
+    def retry_s(self, value: float) -> None:
+        self.executor.retry_s = value
+
+    @property
     def timings(self) -> Timings:
         return self.config().timings
 
-    def _digest_policy(self) -> DigestPolicy:
-        t = self.timings
-        return DigestPolicy(t.digest_threshold, t.digest_window, t.digest_max_size)
+    def _digest_policy(self, timings: Timings) -> DigestPolicy:
+        return DigestPolicy(
+            timings.digest_threshold, timings.digest_window, timings.digest_max_size
+        )
 
     # ---- loop ---------------------------------------------------------------------------
 
@@ -153,52 +169,31 @@ class Notifier:
     def run_once(self) -> int:
         """One pass: escalations that are due, groups whose message is due, then digests. One
         item that fails (a bad stored field, a bug) fails alone: it is retried later, backing
-        off, while the others go on (bot.notify.failures)."""
+        off, while the others go on (Executor.guard)."""
         now = self.clock()
+        timings = self.timings
         lease_until = now + self.lease_s
+        guard = self.executor.guard
         n = 0
         for gid in self.store.claim_escalations(now, lease_until, self.batch):
-            try:
-                self._escalate(gid, now, lease_until)
-            except UNREACHABLE:
-                raise
-            except Exception as exc:
-                delay = self.failures.failed("escalation", gid, exc, now)
-                self.store.retry_escalation_later(gid, lease_until, now + delay)
-                continue
-            self.failures.ok("escalation", gid)
-            n += 1
+            retry = functools.partial(self.store.retry_escalation_later, gid, lease_until)
+            work = functools.partial(self._escalate, gid, now, lease_until, timings)
+            n += guard("escalation", gid, now, retry, work)
         n += self._auto_resolve(now)
         gids = self.store.claim_due(now, lease_until, self.batch)
         due = self._load_due(gids, now, lease_until)
-        admitted = self._admit([g for _, g in due], now)
+        admitted = self._admit([g for _, g in due], now, timings)
         for gid, group in due:
-            if group is None:  # expired: leaves the outbox
-                self.store.finish_render(gid, 0, now, self.timings.update_interval, lease_until)
-                continue
-            try:
-                self.render(group, now, admitted)
-            except SlackError as exc:
-                retry = now + self.retry_s
-                self.store.retry_later(gid, lease_until, retry)
-                log.warning(
-                    "slack call failed for %s: %s; retried in %.0f s", gid, exc, self.retry_s
-                )
-                continue
-            except UNREACHABLE:
-                raise
-            except Exception as exc:
-                self._render_failed(gid, exc, now, lease_until)
-                continue
-            self.failures.ok("render", gid)
-            self.store.finish_render(gid, group.ver, now, self.timings.update_interval, lease_until)
-            n += 1
-        return n + self._render_digests(now, lease_until)
-
-    def _render_failed(self, gid: str, exc: Exception, now: float, lease_until: float) -> None:
-        """The group stays in the outbox, due again after a growing delay."""
-        delay = self.failures.failed("render", gid, exc, now)
-        self.store.retry_later(gid, lease_until, now + delay)
+            if group is not None:
+                retry = functools.partial(self.store.retry_later, gid, lease_until)
+                work = functools.partial(self.render, group, now, admitted, timings)
+                if not guard("render", gid, now, retry, work):
+                    continue
+            # shown (or expired: it leaves the outbox)
+            ver = group.ver if group is not None else 0
+            self.store.finish_render(gid, ver, now, timings.update_interval, lease_until)
+            n += group is not None
+        return n + self._render_digests(now, lease_until, timings)
 
     def _load_due(
         self, gids: list[str], now: float, lease_until: float
@@ -213,13 +208,13 @@ class Notifier:
             groups = None
         out: list[tuple[str, Group | None]] = []
         for i, gid in enumerate(gids):
-            try:
+
+            def load(i: int = i, gid: str = gid) -> None:
                 group = groups[i] if groups is not None else self.store.load_group(gid)
                 out.append((gid, self._wake(gid, group, now)))
-            except UNREACHABLE:
-                raise
-            except Exception as exc:
-                self._render_failed(gid, exc, now, lease_until)
+
+            retry = functools.partial(self.store.retry_later, gid, lease_until)
+            self.executor.guard("render", gid, now, retry, load, final=False)
         return out
 
     def _wake(self, gid: str, group: Group | None, now: float) -> Group | None:
@@ -261,13 +256,80 @@ class Notifier:
     def _targets(self, group: Group) -> list[Destination]:
         return list(self.router(group)) or [Destination(self.default_channel)]
 
+    # ---- one group: read, plan, execute -----------------------------------------------------
+
+    def render(
+        self,
+        group: Group,
+        now: float,
+        admitted: dict[tuple[str, str], int] | None = None,
+        timings: Timings | None = None,
+    ) -> None:
+        """Post or update the group's message in each destination (or its digest entry); then
+        its thread notices (bot.notify.plan.plan_group says which)."""
+        timings = timings or self.timings
+        facts = self._facts(group, now, admitted or {}, timings)
+        self.executor.run(group, plan_group(facts), now, timings.update_interval)
+
+    def _facts(
+        self,
+        group: Group,
+        now: float,
+        admitted: dict[tuple[str, str], int],
+        timings: Timings,
+    ) -> GroupFacts:
+        """What plan_group needs, read in one step. A first message due in a channel the pass
+        did not admit yet is admitted here (digest_admit decides atomically, in Redis, between
+        its own message and a digest line); a digest that lists the group says whether it
+        closed (the storm is over), its message, and, when the group recurs after it, whether
+        the group is one of the correlated groups it stands for."""
+        facts = GroupFacts(group, (), timings, now, self.digests)
+        if group.get("merged_into"):  # no message of its own any more
+            return facts
+        targets = self._targets(group)
+        admission: dict[str, int] = {}
+        listed: dict[str, Listed] = {}
+        for tg in targets:
+            ch, ref = tg.channel, group.ref(tg.channel)
+            if ref is None and group.state != "snoozed" and self.digests:
+                num = admitted.get((group.id, ch))
+                if num is None:
+                    num = self.store.digest_admit(
+                        ch, [group.id], now, self._digest_policy(timings), timings.update_interval
+                    )[group.id]
+                admission[ch] = num
+            elif ref is not None and ref.in_digest:
+                closed = (
+                    self.store.digest_closed_at(ch, ref.digest, now)
+                    if group.state == "open"
+                    else None
+                )
+                candidate = (
+                    closed is not None
+                    and group.last > closed
+                    and self._in_candidate(ch, ref.digest, group.id, now, timings)
+                )
+                message = self.store.digest_ref(ch, ref.digest)
+                thread = _ref(message, ch) if message else None
+                listed[ch] = Listed(ref.digest, thread, closed, candidate)
+        facts = dataclasses.replace(facts, targets=targets, admission=admission, listed=listed)
+        return self._with_counts(facts) if renders_own(facts) else facts
+
+    def _with_counts(self, facts: GroupFacts) -> GroupFacts:
+        """The group's counts, for the sparklines of its own messages."""
+        gid, now = facts.group.id, facts.now
+        minutes = self.store.minute_counts(gid, now, 60)
+        return dataclasses.replace(facts, minutes=minutes, hours=self.store.hour_counts(gid, now))
+
     # ---- storm control --------------------------------------------------------------------
 
-    def _admit(self, groups: Sequence[Group | None], now: float) -> dict[tuple[str, str], int]:
+    def _admit(
+        self, groups: Sequence[Group | None], now: float, timings: Timings
+    ) -> dict[tuple[str, str], int]:
         """(gid, channel) -> 0 (own message) or digest number, for every first message due."""
         if not self.digests:
             return {}
-        policy = self._digest_policy()
+        policy = self._digest_policy(timings)
         pending: dict[str, list[str]] = defaultdict(list)
         for g in groups:
             if g is None or g.state == "snoozed":
@@ -294,7 +356,7 @@ class Notifier:
             else:
                 self.failures.ok("admit", channel)
             for gid, n in self.store.digest_admit(
-                channel, gids, now, policy, self.timings.update_interval, correlated, own
+                channel, gids, now, policy, timings.update_interval, correlated, own
             ).items():
                 out[(gid, channel)] = n
         return out
@@ -349,25 +411,21 @@ class Notifier:
             return False, frozenset()
         return False, frozenset(outside)
 
-    def _render_digests(self, now: float, lease_until: float) -> int:
+    def _render_digests(self, now: float, lease_until: float, timings: Timings) -> int:
         n = 0
         for channel, num in self.store.claim_digests(now, lease_until, self.batch):
             item = f"{channel}|{num}"
-            try:
-                d, posted = self._render_digest(channel, num, now)
-            except SlackError as exc:
-                self.store.retry_digest_later(channel, num, lease_until, now + self.retry_s)
-                log.warning("digest %s failed: %s; retried in %.0f s", item, exc, self.retry_s)
+            shown: list[tuple[Digest, str]] = []
+
+            def show(channel: str = channel, num: int = num, shown: list = shown) -> None:
+                shown.append(self._render_digest(channel, num, now))
+
+            retry = functools.partial(self.store.retry_digest_later, channel, num, lease_until)
+            if not self.executor.guard("digest", item, now, retry, show):
                 continue
-            except UNREACHABLE:
-                raise
-            except Exception as exc:
-                delay = self.failures.failed("digest", item, exc, now)
-                self.store.retry_digest_later(channel, num, lease_until, now + delay)
-                continue
-            self.failures.ok("digest", item)
+            [(d, posted)] = shown
             self.store.finish_digest(
-                channel, num, d.ver, now, self.timings.update_interval, lease_until, posted
+                channel, num, d.ver, now, timings.update_interval, lease_until, posted
             )
             n += 1
         return n
@@ -376,257 +434,20 @@ class Notifier:
         """Show digest `num` of `channel`: (the digest as loaded, a new "CH/TS" or "")."""
         d = self.store.load_digest(channel, num)
         groups = [g for g in self.store.load_groups(d.gids) if g is not None]
-        if not groups:
-            return d, ""
-        target = next(
-            (tg for tg in self._targets(groups[0]) if tg.channel == channel),
-            Destination(channel),
+        target = (
+            next((tg for tg in self._targets(groups[0]) if tg.channel == channel), None)
+            if groups
+            else None
         )
-        view = View(now=now, locale=target.locale, tz=target.timezone)
-        cause, short = digest_cause(groups)
-        text = digest_text(groups, view)
-        if short:
-            text = f"{text} — {short}"
-        blocks = digest_blocks(groups, view, num, channel, cause)
-        return d, self._show_digest(d.ref, target, view, groups, text, blocks)
+        cause = digest_cause(groups) if groups else ("", "")
+        show = plan_digest(channel, num, d.ref, groups, target or Destination(channel), now, cause)
+        return d, self.executor.show_digest(show) if show is not None else ""
 
-    def _show_digest(
-        self,
-        ref: str,
-        target: Destination,
-        view: View,
-        groups: Sequence[Group],
-        text: str,
-        blocks: list[dict[str, Any]],
-    ) -> str:
-        """Update the digest in place; post it when new (or gone). Returns a new "CH/TS" or ""."""
-        if ref:
-            ch, ts = _ref(ref, target.channel)
-            try:
-                self.sender.update(ch, ts, text, blocks)
-                return ""
-            except MessageGone:
-                log.warning("digest %s in %s is gone; posting a new one", ts, ch)
-        posted = self._post_with_fallback(
-            target,
-            text,
-            blocks,
-            lambda note: digest_blocks(
-                groups, View(now=view.now, locale=view.locale, tz=view.tz, note=note)
-            ),
-        )
-        return f"{posted.channel}/{posted.ts}"
-
-    # ---- rendering ------------------------------------------------------------------------
-
-    def _view(self, group: Group, target: Destination, now: float, note: str = "") -> View:
-        return View(
-            now=now,
-            locale=target.locale,
-            tz=target.timezone,
-            minutes=self.store.minute_counts(group.id, now, 60),
-            hours=self.store.hour_counts(group.id, now, 24),
-            note=note,
-        )
-
-    def render(
-        self, group: Group, now: float, admitted: dict[tuple[str, str], int] | None = None
-    ) -> None:
-        """Post or update the group's message in each destination (or its digest entry); then
-        its thread notices. A merged group's message said so when it was merged (refresh) and
-        gets no further updates: its entries count on the target."""
-        if group.get("merged_into"):
-            if group.notices:
-                self.store.drop_notices(group.id, len(group.notices))
-            return
-        targets = self._targets(group)
-        shown = False
-        refs: dict[str, tuple[str, str] | None] = {}  # channel -> thread to reply in
-        for target in targets:
-            stored = group.messages.get(target.channel)
-            if stored is None and group.state == "snoozed":
-                continue
-            if stored is None and self.digests:
-                num = (admitted or {}).get((group.id, target.channel))
-                if num is None:
-                    num = self.store.digest_admit(
-                        target.channel,
-                        [group.id],
-                        now,
-                        self._digest_policy(),
-                        self.timings.update_interval,
-                    )[group.id]
-                if num:
-                    self.store.set_message(group.id, target.channel, f"{DIGEST_REF}{num}")
-                    refs[target.channel] = None  # a new digest entry: no notices yet
-                    shown = True
-                    continue
-            if stored is not None and stored.startswith(DIGEST_REF):
-                num = int(stored.removeprefix(DIGEST_REF))
-                closed = (
-                    self.store.digest_closed_at(target.channel, num, now)
-                    if group.state == "open"
-                    else None
-                )
-                if (
-                    closed is not None
-                    and group.last > closed  # it recurred after the storm
-                    and not self._in_candidate(target.channel, num, group.id, now)
-                ):
-                    # the storm is over and the group recurs: it gets a message of its own,
-                    # which its digest line links to; unless it is part of the outage the
-                    # digest stands for (what its groups share), which the digest keeps showing
-                    refs[target.channel] = self._promote(group, target, num, now)
-                    shown = True
-                    continue
-                self.store.digest_touch(target.channel, num, now, self.timings.update_interval)
-                ref = self.store.digest_ref(target.channel, num)
-                refs[target.channel] = _ref(ref, target.channel) if ref else None
-                continue
-            view = self._view(group, target, now)
-            text, blocks = alert_text(group, view), alert_blocks(group, view)
-            if stored is not None:
-                ch, ts = _ref(stored, target.channel)
-                try:
-                    self.sender.update(ch, ts, text, blocks)
-                    refs[target.channel] = (ch, ts)
-                    continue
-                except MessageGone:
-                    log.warning("message of %s in %s is gone; posting a new one", group.id, ch)
-            refs[target.channel] = self._post(group, target, now, text, blocks)
-            shown = True
-        if shown and group.state == "open":
-            self._schedule_escalation(group, targets, now, first=True, keep=True)
-        self._post_notices(group, targets, refs, now)
-
-    def _post_with_fallback(
-        self,
-        target: Destination,
-        text: str,
-        blocks: list[dict[str, Any]],
-        with_note: Callable[[str], list[dict[str, Any]]],
-    ) -> Posted:
-        """Post in the target channel; when the bot cannot (not invited, no such channel), post
-        in the default channel instead with a warning saying why."""
-        try:
-            return self.sender.post(target.channel, text, blocks)
-        except ChannelUnavailable as exc:
-            if target.channel == self.default_channel:
-                raise
-            log.warning(
-                "cannot post in %s (%s): falling back to %s",
-                target.channel,
-                exc.error,
-                self.default_channel,
-            )
-            note = t(
-                "notice.fallback_channel", target.locale, channel=target.channel, error=exc.error
-            )
-            return self.sender.post(self.default_channel, text, with_note(note))
-
-    def _post(
-        self, group: Group, target: Destination, now: float, text: str, blocks: list[dict[str, Any]]
-    ) -> tuple[str, str]:
-        posted = self._post_with_fallback(
-            target,
-            text,
-            blocks,
-            lambda note: alert_blocks(group, self._view(group, target, now, note)),
-        )
-        self.store.set_message(group.id, target.channel, f"{posted.channel}/{posted.ts}")
-        return posted.channel, posted.ts
-
-    def _post_notices(
-        self,
-        group: Group,
-        targets: Sequence[Destination],
-        refs: dict[str, tuple[str, str] | None],
-        now: float,
-    ) -> None:
-        if not group.notices:
-            return
-        for notice in group.notices:
-            for target in targets:
-                ref = refs.get(target.channel)
-                if ref is None:
-                    if target.channel in refs:
-                        log.warning(
-                            "no digest message yet for %s in %s: notice %s skipped",
-                            group.id,
-                            target.channel,
-                            notice.get("kind"),
-                        )
-                    continue
-                ch, ts = ref
-                view = View(now=now, locale=target.locale, tz=target.timezone)
-                in_digest = group.messages.get(target.channel, "").startswith(DIGEST_REF)
-                text = (
-                    digest_notice_text(group, notice, view)
-                    if in_digest
-                    else notice_text(notice, view)
-                )
-                broadcast = notice.get("kind") in BROADCAST
-                self.sender.post(ch, text, None, thread_ts=ts, broadcast=broadcast)
-            if notice.get("kind") == "regression":
-                self._schedule_escalation(group, targets, now, first=True)
-        self.store.drop_notices(group.id, len(group.notices))
-
-    # ---- escalation -------------------------------------------------------------------------
-
-    def _schedule_escalation(
-        self,
-        group: Group,
-        targets: Sequence[Destination],
-        now: float,
-        first: bool,
-        keep: bool = False,
-    ) -> None:
-        wait = escalation_wait(targets, self.timings, first=first)
-        if wait is not None:
-            self.store.schedule_escalation(group.id, now + wait, keep=keep)
-
-    def _escalate(self, gid: str, now: float, lease_until: float) -> None:
-        """Queue the escalation notice (the outbox posts it in the thread) and schedule the
-        repeat, atomically and only while this replica holds the escalation's lease."""
-        group = self.store.load_group(gid)
-        targets = [tg for tg in self._targets(group) if tg.oncall or tg.rotation] if group else []
-        if group is None or group.state != "open" or not targets:
-            self.store.cancel_escalation(gid)
-            return
-        minutes = unacked_minutes(
-            float(group.get("created") or now), float(group.get("regressed_at") or 0), now
-        )
-        episode = max(float(group.get("created") or 0), float(group.get("regressed_at") or 0))
-        first = float(group.get("escalated_at") or 0) < episode  # this episode's first
-        whos, fallbacks = [], []
-        for tg in targets:
-            people = self.on_call(tg.team, now) if self.on_call and tg.rotation else ()
-            who, fallback = escalation_mentions(people, tg.mention, first=first)
-            whos.append(who)
-            fallbacks.append(fallback)
-        oncall = " ".join(dict.fromkeys(w for w in whos if w))
-        fallback = " ".join(dict.fromkeys(f for f in fallbacks if f))
-        repeat = escalation_wait(targets, self.timings, first=False)
-        notice = {"kind": "escalation", "oncall": oncall, "minutes": minutes, "now": now}
-        if fallback:
-            notice["fallback"] = fallback
-        result = self.store.escalate(
-            gid,
-            notice,
-            now=now,
-            lease_until=lease_until,
-            next_at=now + repeat if repeat is not None else None,
-        )
-        if result != "sent":
-            log.info("escalation of %s not sent: %s", gid, result)
-
-    # ---- human actions ----------------------------------------------------------------------
-
-    def _in_candidate(self, channel: str, num: int, gid: str, now: float) -> bool:
+    def _in_candidate(self, channel: str, num: int, gid: str, now: float, timings: Timings) -> bool:
         """Is the group one of the correlated groups of digest `num` (cached a short while)?"""
         key = (channel, num)
         hit = self._candidates.get(key)
-        if hit is None or now - hit[0] > self.timings.update_interval:
+        if hit is None or now - hit[0] > timings.update_interval:
             groups = [g for g in self.store.load_groups(self.store.load_digest(*key).gids) if g]
             eps = [
                 episode_of(
@@ -639,25 +460,34 @@ class Notifier:
             self._candidates[key] = hit
         return gid in hit[1]
 
-    def _promote(self, group: Group, target: Destination, num: int, now: float) -> tuple[str, str]:
-        view = self._view(group, target, now)
-        posted = self._post(group, target, now, alert_text(group, view), alert_blocks(group, view))
-        self.store.digest_touch(
-            target.channel, num, now, self.timings.update_interval, immediate=True
+    # ---- escalation -------------------------------------------------------------------------
+
+    def _escalate(self, gid: str, now: float, lease_until: float, timings: Timings) -> None:
+        """An escalation that is due: whom it mentions (who is on call now), then queued with
+        its repeat while this replica holds its lease (bot.notify.plan.plan_escalation)."""
+        group = self.store.load_group(gid)
+        targets = escalating(self._targets(group)) if group is not None else []
+        people = (
+            [self.on_call(tg.team, now) if self.on_call and tg.rotation else () for tg in targets]
+            if group is not None and group.state == "open"
+            else []
         )
-        return posted
+        actions = plan_escalation(group, targets, people, timings, now)
+        self.executor.escalate(gid, actions, now, lease_until)
+
+    # ---- human actions ----------------------------------------------------------------------
 
     def post_on_its_own(self, gid: str, channel: str) -> bool:
         """A digest line's "Post on its own": the group gets its own message in `channel` (once;
         the digest line then links to it). False when it is not listed in a digest there."""
         group = self.store.load_group(gid)
-        stored = group.messages.get(channel, "") if group is not None else ""
-        if group is None or not stored.startswith(DIGEST_REF):
+        ref = group.ref(channel) if group is not None else None
+        if group is None or ref is None or not ref.in_digest:
             return False
-        target = next(
-            (tg for tg in self._targets(group) if tg.channel == channel), Destination(channel)
-        )
-        self._promote(group, target, int(stored.removeprefix(DIGEST_REF)), self.clock())
+        timings = self.timings
+        facts = GroupFacts(group, self._targets(group), timings, self.clock(), self.digests)
+        actions = plan_promote(self._with_counts(facts), channel)
+        self.executor.run(group, actions, facts.now, timings.update_interval)
         return True
 
     def refresh(self, gid: str) -> Group | None:
@@ -666,24 +496,9 @@ class Notifier:
         group = self.store.load_group(gid)
         if group is None:
             return None
-        now = self.clock()
-        targets = self._targets(group)
-        by_channel = {tg.channel: tg for tg in targets}
-        for channel, stored in group.messages.items():
-            if stored.startswith(DIGEST_REF):
-                num = int(stored.removeprefix(DIGEST_REF))
-                self.store.digest_touch(
-                    channel, num, now, self.timings.update_interval, immediate=True
-                )
-                continue
-            target = by_channel.get(channel, Destination(channel))
-            view = self._view(group, target, now)
-            ch, ts = _ref(stored, channel)
-            try:
-                self.sender.update(ch, ts, alert_text(group, view), alert_blocks(group, view))
-            except SlackError as exc:
-                log.warning("could not refresh %s in %s: %s", gid, ch, exc)
-        if group.state == "open" and group.messages:
-            # open again (unacknowledged, reopened, unsnoozed): the escalation clock restarts
-            self._schedule_escalation(group, targets, now, first=True, keep=True)
+        timings = self.timings
+        facts = GroupFacts(group, self._targets(group), timings, self.clock(), self.digests)
+        if any(not MessageRef.parse(v, ch).in_digest for ch, v in group.messages.items()):
+            facts = self._with_counts(facts)
+        self.executor.run(group, plan_refresh(facts), facts.now, timings.update_interval)
         return group
