@@ -35,7 +35,7 @@ from collections.abc import Callable, Sequence
 
 from bot.incident.correlate import WEIGHT, correlate, episode_of
 from bot.metrics import Metrics
-from bot.models import Destination, Group, MessageRef, Timings
+from bot.models import DIGEST_PREFIX, Destination, Group, MessageRef, Timings
 from bot.notify.execute import Executor
 from bot.notify.failures import Failures
 from bot.notify.pacing import ChannelPacer
@@ -56,7 +56,7 @@ from bot.store.redis_store import UNREACHABLE, Digest, DigestPolicy, RedisStore
 
 log = logging.getLogger(__name__)
 
-DIGEST_REF = "dg:"  # a group's message reference when a digest lists it: "dg:<n>"
+DIGEST_REF = DIGEST_PREFIX  # a group's message reference when a digest lists it: "dg:<n>"
 CORRELATED_MIN = 3  # new groups sharing a cause that open a digest under the threshold
 
 
@@ -234,24 +234,18 @@ class Notifier:
         if now < self._next_auto_resolve:
             return 0
         self._next_auto_resolve = now + self.AUTO_RESOLVE_EVERY_S
-        n = 0
+        resolved: list[str] = []
         for gid, after in self.store.due_auto_resolves(now, self.batch):
-            if self.failures.waiting("auto_resolve", gid, now):
-                continue
-            try:
-                if (
-                    after > 0
-                    and self.store.transition(gid, "auto_resolve", "", now, after).status == "ok"
-                ):
+            if after <= 0 or self.failures.waiting("auto_resolve", gid, now):
+                continue  # (not leased: a failed one waits out its delay here)
+
+            def resolve(gid: str = gid, after: float = after) -> None:
+                if self.store.transition(gid, "auto_resolve", "", now, after).status == "ok":
                     self.refresh(gid)
-                    n += 1
-            except UNREACHABLE:
-                raise
-            except Exception as exc:
-                self.failures.failed("auto_resolve", gid, exc, now)
-                continue
-            self.failures.ok("auto_resolve", gid)
-        return n
+                    resolved.append(gid)
+
+            self.executor.guard("auto_resolve", gid, now, lambda at: None, resolve)
+        return len(resolved)
 
     def _targets(self, group: Group) -> list[Destination]:
         return list(self.router(group)) or [Destination(self.default_channel)]
