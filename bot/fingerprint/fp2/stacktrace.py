@@ -227,7 +227,7 @@ def _remember(cache: dict[str, Frame], key: str, frame: Frame) -> Frame:
 
 
 def _cap(frames: list[Frame]) -> tuple[Frame, ...]:
-    return tuple(frames[:MAX_FRAMES])
+    return tuple(frames) if len(frames) <= MAX_FRAMES else tuple(frames[:MAX_FRAMES])
 
 
 # ---------------------------------------------------------------- Python
@@ -250,16 +250,20 @@ def _parse_python(text: str, cfg: InAppConfig) -> Stacktrace | None:
     in_tb = False
     last: int = -1  # index in frames of the frame awaiting its source line
     lines = text.splitlines()
-    if "Exception Group Traceback" in text:  # 3.11 groups: sub-tracebacks behind "| " bars
+    groups = "Exception Group Traceback" in text
+    if groups:  # 3.11 groups: sub-tracebacks behind "| " bars
         lines = [_GROUP_BARS.sub("", ln, count=1) for ln in lines]
+    separators = "+-" in text  # no line can start with what the text does not hold
     for line in lines:
         if line.startswith(("Traceback (most recent call last)", "  Traceback (most recent")):
             in_tb, frames, last = True, [], -1
             continue
-        if line.lstrip(" +").startswith("Exception Group Traceback (most recent call last)"):
+        if groups and line.lstrip(" +").startswith(
+            "Exception Group Traceback (most recent call last)"
+        ):
             in_tb, frames, last = True, [], -1
             continue
-        if line.lstrip().startswith("+-"):  # an exception group's separator
+        if separators and line.lstrip().startswith("+-"):  # an exception group's separator
             continue
         if not in_tb:
             continue
@@ -408,11 +412,15 @@ def _parse_jvm(text: str, cfg: InAppConfig) -> Stacktrace | None:
             excs.append((kind, h.group(2), (h.group(3) or "").strip(), cur))
             if len(excs) >= MAX_EXCEPTIONS:
                 break
-    excs = [e for e in excs if e[3] or e[0] == "Caused by" or e is excs[0]]
-    if not excs or not any(e[3] for e in excs):
+    out: list[ExceptionInfo] = []
+    framed = False
+    for i, (kind, t, v, fr) in enumerate(excs):
+        if fr or kind == "Caused by" or i == 0:
+            framed = framed or bool(fr)
+            out.append(ExceptionInfo(t, v, _cap(fr)))
+    if not framed:
         return None
-    out = tuple(ExceptionInfo(t, v, _cap(fr)) for _, t, v, fr in excs)
-    return Stacktrace("jvm", out)
+    return Stacktrace("jvm", tuple(out))
 
 
 # ---------------------------------------------------------------- Node.js
