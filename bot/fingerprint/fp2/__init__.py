@@ -147,13 +147,18 @@ def _compute(
             message = canonical(message)
             type_ = _type_from_message(message)
             tpl = cached_template(message)
-            comps = [("service", service), ("type", type_), ("message", tpl)]
-            if not type_:
-                del comps[1]
+            # _hash(comps) with the payload spelt out: the commonest event, two or three parts
+            if type_:
+                tcomps = (("service", service), ("type", type_), ("message", tpl))
+                payload = f"service\x1f{service}\x1ftype\x1f{type_}\x1fmessage\x1f{tpl}"
+            else:
+                tcomps = (("service", service), ("message", tpl))
+                payload = f"service\x1f{service}\x1fmessage\x1f{tpl}"
+            digest = _blake2b(payload.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
             title = _short_message(message)
-            strategy = "message"
-        else:
-            comps, strategy, title = _no_message(event)
+            fp = Fingerprint(f"{VERSION}-{digest}", VERSION, title, "", (), tcomps)
+            return fp, "message", None, []
+        comps, strategy, title = _no_message(event)
         fp = Fingerprint(f"{VERSION}-{_hash(comps)}", VERSION, title, "", (), tuple(comps))
         return fp, strategy, None, []
     return _finish(event, rules, st, loc, notes)
