@@ -5,7 +5,8 @@ usage: python bench/fp_identity.py OUT.jsonl [--check BASELINE.jsonl] [--strateg
 Runs the strategy over every input in reach: tests/fixtures/logentries, tests/fixtures/real
 (the fixtures and their committed variant corpus), ../shared/corpus (visible, Loghub-2k, and
 the peer traces wrapped as bench/real_grouping.py wraps them), plus seeded mutations of every
-trace (lines dropped, repeated, cut short, re-indented) so parser edge cases are covered too.
+trace (lines dropped, repeated, cut short, re-indented) and multi-goroutine dumps built from
+the Go traces, so parser edge cases are covered too.
 Each input is fingerprinted with no rules, with per-service in-app rules and with custom
 fingerprint rules, and explained; the parsed ErrorEvent is recorded as well (the bench parses).
 
@@ -117,7 +118,32 @@ def _all_inputs() -> list[tuple[str, bytes]]:
                 "textPayload": mtext,
             }
             extra.append((mname, json.dumps(entry).encode()))
-    return out + extra
+    return out + extra + _dumps([raw for _, raw in extra if b"goroutine " in raw], rng)
+
+
+def _dumps(go: list[bytes], rng: random.Random) -> list[tuple[str, bytes]]:
+    """Multi-goroutine dumps (GOTRACEBACK=all): a Go trace followed by other traces'
+    goroutines, with and without frames before the next header, and a header in a message."""
+    texts = [str(json.loads(raw)["textPayload"]) for raw in go]
+    out: list[tuple[str, bytes]] = []
+    for n, text in enumerate(texts):
+        others = [texts[rng.randrange(len(texts))] for _ in range(rng.randrange(1, 9))]
+        tails = [t[t.find("goroutine ") :] for t in others if "goroutine " in t]
+        variants = [
+            text + "\n\n" + "\n\n".join(tails),
+            text.replace("goroutine ", "goroutine 7 [select]:\ngoroutine ", 1),
+            "panic: goroutine 9 exited:\n" + text + "\n" + "\n".join(tails),
+            text.rstrip("\n") + "\r\ngoroutine 3 [chan receive]:\r\n" + "\r\n".join(tails),
+        ]
+        for k, body in enumerate(variants):
+            entry = {
+                "insertId": f"dump/{n}.{k}",
+                "timestamp": "2024-05-01T10:00:00Z",
+                "resource": {"type": "cloud_run_revision", "labels": {"service_name": "dump"}},
+                "textPayload": body,
+            }
+            out.append((f"dump/{n}.{k}", json.dumps(entry).encode()))
+    return out
 
 
 def _fp(fp: Any) -> list[Any]:

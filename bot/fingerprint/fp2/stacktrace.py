@@ -579,10 +579,38 @@ def _go_split(fn: str) -> tuple[str, str]:
 
 
 def _parse_go(text: str, cfg: InAppConfig) -> Stacktrace | None:
+    # Only the first goroutine is read, but a full dump (GOTRACEBACK=all, a deadlock) holds
+    # hundreds, and splitting them all was most of the time. So a long text is split up to the
+    # next header line ("goroutine N [...]:") first: the lines before it are the same lines in
+    # the same state, and if that state stops the loop at the header (it has seen a header and
+    # frames), the whole text gives the same result. Otherwise the whole text is read.
+    typ, value = "", ""
+    frames: list[Frame] = []
+    stopped = False
+    if len(text) > _GO_LONG:
+        first = text.find("goroutine ")
+        cut = text.find("\ngoroutine ", first + 10) if first >= 0 else -1
+        if cut >= 0:
+            end = text.find("\n", cut + 1)
+            head = (text[cut + 1 :] if end < 0 else text[cut + 1 : end]).splitlines()[0]
+            if head.rstrip().endswith(":"):  # the loop stops at this line, given frames
+                typ, value, frames, stopped = _go_lines(text[: cut + 1].splitlines(), cfg)
+    if not stopped:
+        typ, value, frames, _ = _go_lines(text.splitlines(), cfg)
+    if not frames:
+        return None
+    return Stacktrace("go", (ExceptionInfo(typ or "", value, _cap(frames)),))
+
+
+_GO_LONG = 1024  # characters: shorter texts are split whole at once
+
+
+def _go_lines(lines: list[str], cfg: InAppConfig) -> tuple[str, str, list[Frame], bool]:
+    """(type, value, frames of the first goroutine, whether the next goroutine header would
+    end the loop: stopped at one, or at the end with a header seen and frames read)."""
     cache = _cache_for(cfg)
     typ, value = "", ""
     frames: list[Frame] = []
-    lines = text.splitlines()
     n = len(lines)
     seen_goroutine = False
     i = 0
@@ -600,7 +628,7 @@ def _parse_go(text: str, cfg: InAppConfig) -> Stacktrace | None:
                 continue
         if line.startswith("goroutine ") and line.rstrip().endswith(":"):
             if seen_goroutine and frames:
-                break  # only the first goroutine (the one that failed) matters
+                return typ, value, frames, True  # only the first goroutine (that failed) matters
             seen_goroutine = True
             i += 1
             continue
@@ -634,9 +662,7 @@ def _parse_go(text: str, cfg: InAppConfig) -> Stacktrace | None:
                 i += 2
                 continue
         i += 1
-    if not frames:
-        return None
-    return Stacktrace("go", (ExceptionInfo(typ or "", value, _cap(frames)),))
+    return typ, value, frames, seen_goroutine and bool(frames)
 
 
 _GOROOTS = ("go/src/", "/usr/local/go/src/", "/usr/lib/go/src/", "/usr/lib/golang/src/",
