@@ -37,6 +37,7 @@ from bot.fingerprint.fp1 import (
 )
 from bot.fingerprint.fp2.logline import canonical, json_text_stack
 from bot.fingerprint.fp2.stacktrace import (
+    ExceptionInfo,
     Frame,
     InAppConfig,
     Stacktrace,
@@ -148,6 +149,7 @@ def _compute(
             type_ = _type_from_message(message)
             tpl = cached_template(message)
             # _hash(comps) with the payload spelt out: the commonest event, two or three parts
+            tcomps: tuple[tuple[str, str], ...]
             if type_:
                 tcomps = (("service", service), ("type", type_), ("message", tpl))
                 payload = f"service\x1f{service}\x1ftype\x1f{type_}\x1fmessage\x1f{tpl}"
@@ -162,6 +164,25 @@ def _compute(
         fp = Fingerprint(f"{VERSION}-{_hash(comps)}", VERSION, title, "", (), tuple(comps))
         return fp, strategy, None, []
     return _finish(event, rules, st, loc, notes)
+
+
+def _top_frames(
+    chain: Sequence[ExceptionInfo], candidates: list[Frame], seen: set[tuple[str, str]]
+) -> None:
+    """The general loop of `_finish` without rules or an explanation to feed: only the top
+    in-app frames are hashed, so it stops once they are found (what follows cannot change
+    the result), and a library frame costs one test."""
+    for exc in chain:
+        for f in exc.frames:
+            if not f.in_app:
+                continue
+            key = (f.module, f.function)
+            if key in seen:
+                continue
+            seen.add(key)
+            candidates.append(f)
+            if len(candidates) >= TOP_FRAMES:
+                return
 
 
 def _no_message(event: ErrorEvent) -> tuple[list[tuple[str, str]], str, str]:
@@ -212,7 +233,10 @@ def _finish(
                 value = message
             outer = exceptions[0]
             title_type, title_value = outer.type or type_, outer.value or value
-            chain = [root, *reversed(exceptions[:-1])]  # root cause first, then outwards
+            # root cause first, then outwards
+            chain: Sequence[ExceptionInfo] = (
+                exceptions if len(exceptions) == 1 else [root, *reversed(exceptions[:-1])]
+            )
         else:
             type_ = _type_from_message(message)
             value = message
@@ -222,7 +246,9 @@ def _finish(
         seen: set[tuple[str, str]] = set()
         # Only the top in-app frames are hashed: without rules or an explanation to feed,
         # stop looking once they are found (what follows cannot change the result).
-        enough = decisions is None and all_frames is None
+        if decisions is None and all_frames is None:
+            _top_frames(chain, candidates, seen)
+            chain = ()  # done: the general loop below is for rules and explanations
         for exc in chain:
             for f in exc.frames:
                 key = (f.module, f.function)
@@ -242,11 +268,6 @@ def _finish(
                     kept = len(candidates) <= TOP_FRAMES
                     why = f"{f.why}; top {TOP_FRAMES}" if kept else f"beyond top {TOP_FRAMES}"
                     decisions.append(FrameDecision(f, kept, why))
-                elif enough and len(candidates) >= TOP_FRAMES:
-                    break
-            else:
-                continue
-            break
         if loc and loc.get("functionName"):
             path = str(loc.get("filePath") or "")
             fn = str(loc.get("functionName"))

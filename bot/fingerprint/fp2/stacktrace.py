@@ -414,10 +414,10 @@ def _parse_jvm(text: str, cfg: InAppConfig) -> Stacktrace | None:
                 break
     out: list[ExceptionInfo] = []
     framed = False
-    for i, (kind, t, v, fr) in enumerate(excs):
-        if fr or kind == "Caused by" or i == 0:
-            framed = framed or bool(fr)
-            out.append(ExceptionInfo(t, v, _cap(fr)))
+    for i, (kind, t, v, frs) in enumerate(excs):
+        if frs or kind == "Caused by" or i == 0:
+            framed = framed or bool(frs)
+            out.append(ExceptionInfo(t, v, _cap(frs)))
     if not framed:
         return None
     return Stacktrace("jvm", tuple(out))
