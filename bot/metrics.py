@@ -17,6 +17,9 @@ _BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5
 
 CONTENT_TYPE = prometheus_client.CONTENT_TYPE_LATEST
 
+# The notifier's stages a failure is counted in (triage_notify_failures_total{stage=...}).
+NOTIFY_STAGES = ("render", "admit", "digest", "escalation", "auto_resolve")
+
 
 class Metrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
@@ -39,6 +42,14 @@ class Metrics:
             ("method", "result"),
             registry=r,
         )
+        self.notify_failures = Counter(
+            "triage_notify_failures_total",
+            "Groups, digests or escalations whose handling failed (retried later, alone)",
+            ("stage",),
+            registry=r,
+        )
+        for stage in NOTIFY_STAGES:  # every stage shows, at 0, before its first failure
+            self.notify_failures.labels(stage)
         self.batch_seconds = Histogram(
             "triage_batch_seconds", "Ingest batch latency", buckets=_BUCKETS, registry=r
         )

@@ -6,6 +6,8 @@ import json
 import re
 from enum import StrEnum
 
+from bot.snoozes import ESCALATING_FACTOR
+
 
 class Action(StrEnum):
     ACK = "tb_ack"
@@ -45,6 +47,7 @@ SNOOZE_CHOICES: dict[str, tuple[str, int]] = {
     "24h": ("snooze_for", 24 * 3600),
     "n10": ("snooze_count", 10),
     "n100": ("snooze_count", 100),
+    "esc": ("snooze_escalating", ESCALATING_FACTOR),  # Sentry's "archive until escalating"
 }
 
 _GID = re.compile(r"^fp\d+-[0-9a-f]{8,32}$|^[a-z]{1,12}\d*-[\w.:-]{1,120}$")

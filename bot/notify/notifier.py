@@ -28,6 +28,7 @@ from typing import Any
 
 from bot.i18n import t
 from bot.incident.correlate import WEIGHT, correlate, episode_of
+from bot.metrics import Metrics
 from bot.models import Destination, Group, Timings
 from bot.notify.blocks import (
     View,
@@ -38,11 +39,12 @@ from bot.notify.blocks import (
     digest_text,
     notice_text,
 )
+from bot.notify.failures import Failures
 from bot.notify.pacing import ChannelPacer
 from bot.notify.policy import escalation_mentions, escalation_wait, unacked_minutes
 from bot.notify.sender import ChannelUnavailable, MessageGone, Posted, Sender, SlackError
 from bot.routing.reload import Snapshot
-from bot.store.redis_store import DigestPolicy, RedisStore
+from bot.store.redis_store import UNREACHABLE, Digest, DigestPolicy, RedisStore
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +94,7 @@ class Notifier:
         digests: bool = True,
         pace: bool = True,
         on_call: Callable[[str, float], tuple[str, ...]] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = store
         self.on_call = on_call  # (team, now) -> user ids on call (bot.oncall.service)
@@ -103,6 +106,9 @@ class Notifier:
         self.config = config or (lambda: fixed)  # timings: read once per pass, whole
         self.lease_s = lease_s
         self.retry_s = 10.0  # a render that failed after the client's own retries
+        # any other failure of one group, digest or escalation: retried alone, backing off
+        self.metrics = metrics if metrics is not None else sender.metrics
+        self.failures = Failures(self.metrics.notify_failures, base_s=self.retry_s)
         self.batch = batch
         self.digests = digests
         if pace and sender.pace is None:
@@ -145,18 +151,28 @@ class Notifier:
                 self._stop.wait(interval)
 
     def run_once(self) -> int:
-        """One pass: escalations that are due, groups whose message is due, then digests."""
+        """One pass: escalations that are due, groups whose message is due, then digests. One
+        item that fails (a bad stored field, a bug) fails alone: it is retried later, backing
+        off, while the others go on (bot.notify.failures)."""
         now = self.clock()
         lease_until = now + self.lease_s
         n = 0
         for gid in self.store.claim_escalations(now, lease_until, self.batch):
-            self._escalate(gid, now, lease_until)
+            try:
+                self._escalate(gid, now, lease_until)
+            except UNREACHABLE:
+                raise
+            except Exception as exc:
+                delay = self.failures.failed("escalation", gid, exc, now)
+                self.store.retry_escalation_later(gid, lease_until, now + delay)
+                continue
+            self.failures.ok("escalation", gid)
             n += 1
         n += self._auto_resolve(now)
         gids = self.store.claim_due(now, lease_until, self.batch)
-        groups = self._wake(gids, self.store.load_groups(gids), now)
-        admitted = self._admit(groups, now)
-        for gid, group in zip(gids, groups, strict=True):
+        due = self._load_due(gids, now, lease_until)
+        admitted = self._admit([g for _, g in due], now)
+        for gid, group in due:
             if group is None:  # expired: leaves the outbox
                 self.store.finish_render(gid, 0, now, self.timings.update_interval, lease_until)
                 continue
@@ -169,19 +185,50 @@ class Notifier:
                     "slack call failed for %s: %s; retried in %.0f s", gid, exc, self.retry_s
                 )
                 continue
+            except UNREACHABLE:
+                raise
+            except Exception as exc:
+                self._render_failed(gid, exc, now, lease_until)
+                continue
+            self.failures.ok("render", gid)
             self.store.finish_render(gid, group.ver, now, self.timings.update_interval, lease_until)
             n += 1
         return n + self._render_digests(now, lease_until)
 
-    def _wake(self, gids: list[str], groups: list[Group | None], now: float) -> list[Group | None]:
-        """Groups whose snooze for a time ran out (their wake-up call) go back to their state."""
-        out = list(groups)
-        for i, g in enumerate(groups):
-            until = g.get("snooze_until") if g is not None else ""
-            if g is not None and g.state == "snoozed" and until and float(until) <= now:
-                self.store.transition(gids[i], "wake", "", now)
-                out[i] = self.store.load_group(gids[i])
+    def _render_failed(self, gid: str, exc: Exception, now: float, lease_until: float) -> None:
+        """The group stays in the outbox, due again after a growing delay."""
+        delay = self.failures.failed("render", gid, exc, now)
+        self.store.retry_later(gid, lease_until, now + delay)
+
+    def _load_due(
+        self, gids: list[str], now: float, lease_until: float
+    ) -> list[tuple[str, Group | None]]:
+        """The claimed groups (None: expired), woken where a timed snooze ran out. A group
+        whose stored fields cannot be read fails alone (retried later), not its batch."""
+        try:
+            groups: list[Group | None] | None = self.store.load_groups(gids)
+        except UNREACHABLE:
+            raise
+        except Exception:  # a bad stored field: each group on its own, so it fails alone
+            groups = None
+        out: list[tuple[str, Group | None]] = []
+        for i, gid in enumerate(gids):
+            try:
+                group = groups[i] if groups is not None else self.store.load_group(gid)
+                out.append((gid, self._wake(gid, group, now)))
+            except UNREACHABLE:
+                raise
+            except Exception as exc:
+                self._render_failed(gid, exc, now, lease_until)
         return out
+
+    def _wake(self, gid: str, group: Group | None, now: float) -> Group | None:
+        """A group whose snooze for a time ran out (its wake-up call) goes back to its state."""
+        until = group.get("snooze_until") if group is not None else ""
+        if group is not None and group.state == "snoozed" and until and float(until) <= now:
+            self.store.transition(gid, "wake", "", now)
+            return self.store.load_group(gid)
+        return group
 
     AUTO_RESOLVE_EVERY_S = 5.0  # how often the auto-resolve schedule is looked at
 
@@ -194,12 +241,21 @@ class Notifier:
         self._next_auto_resolve = now + self.AUTO_RESOLVE_EVERY_S
         n = 0
         for gid, after in self.store.due_auto_resolves(now, self.batch):
-            if (
-                after > 0
-                and self.store.transition(gid, "auto_resolve", "", now, after).status == "ok"
-            ):
-                self.refresh(gid)
-                n += 1
+            if self.failures.waiting("auto_resolve", gid, now):
+                continue
+            try:
+                if (
+                    after > 0
+                    and self.store.transition(gid, "auto_resolve", "", now, after).status == "ok"
+                ):
+                    self.refresh(gid)
+                    n += 1
+            except UNREACHABLE:
+                raise
+            except Exception as exc:
+                self.failures.failed("auto_resolve", gid, exc, now)
+                continue
+            self.failures.ok("auto_resolve", gid)
         return n
 
     def _targets(self, group: Group) -> list[Destination]:
@@ -216,13 +272,27 @@ class Notifier:
         for g in groups:
             if g is None or g.state == "snoozed":
                 continue
-            for tg in self._targets(g):
+            try:
+                targets = self._targets(g)
+            except UNREACHABLE:
+                raise
+            except Exception:  # its render fails the same way, alone, and counts it
+                continue
+            for tg in targets:
                 if tg.channel not in g.messages:
                     pending[tg.channel].append(g.id)
         out: dict[tuple[str, str], int] = {}
         by_id = {g.id: g for g in groups if g is not None}
         for channel, gids in pending.items():
-            correlated, own = self._correlate_new(channel, gids, by_id, now, policy)
+            try:
+                correlated, own = self._correlate_new(channel, gids, by_id, now, policy)
+            except UNREACHABLE:
+                raise
+            except Exception as exc:  # admitted without correlation, by the threshold alone
+                self.failures.failed("admit", channel, exc, now)
+                correlated, own = False, frozenset()
+            else:
+                self.failures.ok("admit", channel)
             for gid, n in self.store.digest_admit(
                 channel, gids, now, policy, self.timings.update_interval, correlated, own
             ).items():
@@ -282,37 +352,43 @@ class Notifier:
     def _render_digests(self, now: float, lease_until: float) -> int:
         n = 0
         for channel, num in self.store.claim_digests(now, lease_until, self.batch):
-            d = self.store.load_digest(channel, num)
-            groups = [g for g in self.store.load_groups(d.gids) if g is not None]
-            posted = ""
-            if groups:
-                target = next(
-                    (tg for tg in self._targets(groups[0]) if tg.channel == channel),
-                    Destination(channel),
-                )
-                view = View(now=now, locale=target.locale, tz=target.timezone)
-                cause, short = digest_cause(groups)
-                text = digest_text(groups, view)
-                if short:
-                    text = f"{text} — {short}"
-                blocks = digest_blocks(groups, view, num, channel, cause)
-                try:
-                    posted = self._show_digest(d.ref, target, view, groups, text, blocks)
-                except SlackError as exc:
-                    self.store.retry_digest_later(channel, num, lease_until, now + self.retry_s)
-                    log.warning(
-                        "digest %s|%s failed: %s; retried in %.0f s",
-                        channel,
-                        num,
-                        exc,
-                        self.retry_s,
-                    )
-                    continue
+            item = f"{channel}|{num}"
+            try:
+                d, posted = self._render_digest(channel, num, now)
+            except SlackError as exc:
+                self.store.retry_digest_later(channel, num, lease_until, now + self.retry_s)
+                log.warning("digest %s failed: %s; retried in %.0f s", item, exc, self.retry_s)
+                continue
+            except UNREACHABLE:
+                raise
+            except Exception as exc:
+                delay = self.failures.failed("digest", item, exc, now)
+                self.store.retry_digest_later(channel, num, lease_until, now + delay)
+                continue
+            self.failures.ok("digest", item)
             self.store.finish_digest(
                 channel, num, d.ver, now, self.timings.update_interval, lease_until, posted
             )
             n += 1
         return n
+
+    def _render_digest(self, channel: str, num: int, now: float) -> tuple[Digest, str]:
+        """Show digest `num` of `channel`: (the digest as loaded, a new "CH/TS" or "")."""
+        d = self.store.load_digest(channel, num)
+        groups = [g for g in self.store.load_groups(d.gids) if g is not None]
+        if not groups:
+            return d, ""
+        target = next(
+            (tg for tg in self._targets(groups[0]) if tg.channel == channel),
+            Destination(channel),
+        )
+        view = View(now=now, locale=target.locale, tz=target.timezone)
+        cause, short = digest_cause(groups)
+        text = digest_text(groups, view)
+        if short:
+            text = f"{text} — {short}"
+        blocks = digest_blocks(groups, view, num, channel, cause)
+        return d, self._show_digest(d.ref, target, view, groups, text, blocks)
 
     def _show_digest(
         self,

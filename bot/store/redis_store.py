@@ -17,6 +17,9 @@ from bot.store.keys import NSHARDS, Keys, shard_of
 from bot.store.scripts import Call, Scripts
 
 DLQ_CAP = 10_000
+# Redis itself cannot be reached: every caller's problem, never one group's (the notifier lets
+# these through to its loop instead of counting them against the group it was handling).
+UNREACHABLE: tuple[type[Exception], ...] = (redis.ConnectionError, redis.TimeoutError)
 SAMPLE_CHARS = 1500
 
 
@@ -329,6 +332,11 @@ class RedisStore:
     def retry_later(self, gid: str, lease_until: float, at: float) -> bool:
         """After a failed render: due again at `at` instead of when the lease runs out."""
         keys = [self.keys.due(shard_of(gid))]
+        return bool(self._run([("retry_later", keys, [gid, lease_until, at])])[0])
+
+    def retry_escalation_later(self, gid: str, lease_until: float, at: float) -> bool:
+        """After a failed escalation: due again at `at` instead of when the lease runs out."""
+        keys = [self.keys.escalations(shard_of(gid))]
         return bool(self._run([("retry_later", keys, [gid, lease_until, at])])[0])
 
     def finish_render(

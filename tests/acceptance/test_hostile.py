@@ -5,8 +5,11 @@ from __future__ import annotations
 import socket
 import time
 
+import redis
+
+from bot.store.keys import Keys
 from tests.acceptance.conftest import StartBot
-from tests.acceptance.harness import log_entry, message_text
+from tests.acceptance.harness import config_yaml, count_of, group_id_of, log_entry, message_text
 
 
 def _raw(port: int, request: bytes, timeout: float = 5.0) -> bytes:
@@ -49,6 +52,38 @@ def test_a_poison_timestamp_is_dead_lettered_and_other_alerts_still_post(
     bot.wait_until(
         lambda: bot.metrics().get("triage_dead_lettered_total", 0) >= 1,
         what="the poison entry dead-lettered",
+    )
+
+
+def test_a_group_that_cannot_be_rendered_fails_alone(start_bot: StartBot) -> None:
+    """A corrupted stored field breaks one group's message: the groups of the same notifier
+    pass still post, the broken one stays due (it shows once repaired), /metrics counts it."""
+    bot = start_bot(config_yaml())
+
+    def alert(text: str) -> dict:
+        return bot.wait_for_post("C0SRE", lambda m: text in message_text(m), 15, repr(text))
+
+    bot.publish([log_entry("api", "corrupted later")])
+    gid = group_id_of(alert("corrupted later"))
+    assert gid
+    client = redis.Redis.from_url(bot.redis_url)
+    client.hset(Keys(bot.prefix).group(gid), "regressed_at", "yesterday")
+    time.sleep(1.5)  # past its update_interval (1 s): its update is due with the new groups
+    bot.publish(
+        [
+            log_entry("api", "corrupted later"),
+            log_entry("api", "fine one"),
+            log_entry("api", "fine two"),
+        ]
+    )
+    alert("fine one")
+    alert("fine two")
+    failures = 'triage_notify_failures_total{stage="render"}'
+    bot.wait_until(lambda: bot.metrics().get(failures, 0) >= 1, 10, "a render failure counted")
+    assert count_of(alert("corrupted later")) == 1  # not updated while it fails
+    client.hdel(Keys(bot.prefix).group(gid), "regressed_at")  # repaired: shown at its next try
+    bot.wait_until(
+        lambda: count_of(alert("corrupted later")) == 2, 30, "the repaired group updated"
     )
 
 

@@ -140,7 +140,7 @@ def test_oncall_now_and_next_then_the_handoff(start_bot) -> None:
     # first answer comes back too late to be before the handoff, it is tried with more margin.
     bot = start_bot(_rotation_config(time.time() + 3600))
     for margin in (5.0, 15.0, 40.0):
-        handoff = time.time() + margin
+        handoff = float(int(time.time() + margin))  # whole seconds, as the config says
         mark = len(bot.logs())
         bot.rewrite_config_unnoticed(_rotation_config(handoff))
         bot.sighup()
@@ -168,7 +168,8 @@ def test_oncall_take_overrides_the_rotation(start_bot) -> None:
 
 
 def test_escalation_mentions_whoever_is_on_call_then_the_fallback(start_bot) -> None:
-    handoff = time.time() + 12  # leaves time to start the bot and escalate before it
+    # leaves time to start the bot and escalate before it; whole seconds, as the config says
+    handoff = float(int(time.time() + 12))
     bot = start_bot(_rotation_config(handoff, escalate_after="2s", repeat_interval="8s"))
     bot.publish([log_entry("checkout", "card declined without reason")])
     msg = _alert(bot, "C0PAYMT", "card declined without reason")

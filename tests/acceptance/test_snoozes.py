@@ -1,9 +1,10 @@
 """README, "Snoozes and resolves": through `triage-bot serve`.
 
-A snooze scoped to env=staging still alerts for env=prod; "until escalating" wakes on 5x the
-rate before the snooze; a group with no event for `auto_resolve_after` resolves itself and a
-later event is a regression; "resolve next" holds until a new revision throws it; an
-acknowledged group that keeps firing reminds its acknowledger once per `ack_timeout`.
+A snooze scoped to env=staging still alerts for env=prod; "until escalating" (a command or the
+Snooze menu) wakes on 5x the rate before the snooze; a group with no event for
+`auto_resolve_after` resolves itself and a later event is a regression; "resolve next" holds
+until a new revision throws it; an acknowledged group that keeps firing reminds its
+acknowledger once per `ack_timeout`.
 Timings are seconds here; every wait has a deadline."""
 
 from __future__ import annotations
@@ -68,6 +69,14 @@ def test_until_escalating_wakes_on_five_times_the_rate(start_bot) -> None:
     bot.publish([log_entry("api", "slow drip")])  # the tenth since: 5x
     reply = bot.wait_for_reply("C0SRE", lambda r: "Snooze ended" in str(r))
     assert "escalating, 5× the rate before the snooze" in message_text(reply)
+
+
+def test_the_snooze_menu_offers_until_escalating(start_bot) -> None:
+    bot = start_bot(config_yaml())
+    bot.publish([log_entry("api", "menu drip")])
+    msg = _alert(bot, "C0SRE", "menu drip")
+    bot.select("tb_snooze", msg, "esc", user="U1")
+    _shows(bot, "C0SRE", msg["ts"], "Snoozed by <@U1> until escalating (5×", timeout=5)
 
 
 def test_auto_resolve_then_regression(start_bot) -> None:

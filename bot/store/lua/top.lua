@@ -6,8 +6,8 @@
 -- ARGV: n, nclosed, cache_ttl, service ('' for all). Returns {gid, count, ...}, highest first
 -- (ties: the greater gid first, as ZREVRANGE orders them).
 -- The closed buckets' union is cached for cache_ttl seconds. A group's count is its score in
--- the union plus its score in the open bucket, so the top n are among the union's top n (of
--- the service; with ties) and the open bucket's members: those are scored, not all groups.
+-- the union plus its score in the open bucket; the top n are found by reading both sets from
+-- the top down only as far as a group not read yet could still enter them (below).
 local n, nclosed, ttl, service = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
 local cache, open = KEYS[1], KEYS[3 + nclosed]
 if nclosed > 0 and redis.call('EXISTS', cache) == 0 then
@@ -31,8 +31,12 @@ local function of_service(gids)
   return keep
 end
 
-local total = {} -- candidate gid -> count
--- the union's top n of the service, and every further member tied with the last of them
+local total = {} -- candidate gid -> count in the window (union score + open score)
+-- Fagin's threshold algorithm over the two sorted sets: a group seen in neither the union's
+-- top nor the open bucket's pages read so far has at most ubound + obound, so once the n-th
+-- candidate is above that, no unseen group can enter the top n (a 7d window's open bucket,
+-- today, holds most groups: it is read only as far as needed).
+local ubound = 0 -- the union score an unseen group of the service can have at most
 if nclosed > 0 then
   local found, last, start = 0, nil, 0
   local step = service == '' and n or math.max(n * 20, 200)
@@ -45,7 +49,7 @@ if nclosed > 0 then
     local done = false
     for i = 1, #page, 2 do
       local score = tonumber(page[i + 1])
-      if found >= n and score < last then done = true; break end
+      if found >= n and score < last then done = true; ubound = score; break end
       if keep[page[i]] then
         total[page[i]] = score
         found, last = found + 1, score
@@ -54,25 +58,49 @@ if nclosed > 0 then
     if done then break end
     start = start + step
   end
+  -- the union's candidates also count what they have in the open bucket
+  local cands = {}
+  for g in pairs(total) do cands[#cands + 1] = g end
+  for i = 1, #cands, 1000 do
+    local part = {}
+    for j = i, math.min(i + 999, #cands) do part[#part + 1] = cands[j] end
+    local scores = redis.call('ZMSCORE', open, unpack(part))
+    for j, g in ipairs(part) do total[g] = total[g] + (tonumber(scores[j]) or 0) end
+  end
 end
--- the open bucket's members of the service, with their union scores
-local page = redis.call('ZRANGE', open, 0, -1, 'WITHSCORES')
-if #page > 0 then
+
+-- the n-th best total so far (nil when fewer than n candidates)
+local function nth_total()
+  local counts = {}
+  for _, c in pairs(total) do counts[#counts + 1] = c end
+  if #counts < n then return nil end
+  table.sort(counts, function(a, b) return a > b end)
+  return counts[n]
+end
+
+-- the open bucket, highest first, page by page, until no unseen group can reach the top n
+local start, step = 0, math.max(n * 20, 200)
+while true do
+  local page = redis.call('ZREVRANGE', open, start, start + step - 1, 'WITHSCORES')
+  if #page == 0 then break end
   local gids, counts = {}, {}
   for i = 1, #page, 2 do gids[#gids + 1] = page[i]; counts[page[i]] = tonumber(page[i + 1]) end
   local keep = of_service(gids)
   local mine = {}
-  for _, g in ipairs(gids) do if keep[g] then mine[#mine + 1] = g end end
-  local before = {}
-  if nclosed > 0 and #mine > 0 then
-    for i = 1, #mine, 1000 do
-      local part = {}
-      for j = i, math.min(i + 999, #mine) do part[#part + 1] = mine[j] end
-      local scores = redis.call('ZMSCORE', cache, unpack(part))
-      for j, g in ipairs(part) do before[g] = tonumber(scores[j]) or 0 end
+  for _, g in ipairs(gids) do if keep[g] and total[g] == nil then mine[#mine + 1] = g end end
+  if #mine > 0 then
+    local before = {}
+    if nclosed > 0 then
+      local scores = redis.call('ZMSCORE', cache, unpack(mine))
+      for j, g in ipairs(mine) do before[g] = tonumber(scores[j]) or 0 end
     end
+    for _, g in ipairs(mine) do total[g] = (before[g] or 0) + counts[g] end
   end
-  for _, g in ipairs(mine) do total[g] = (before[g] or total[g] or 0) + counts[g] end
+  if #page < 2 * step then break end
+  local obound = tonumber(page[#page])
+  local nth = nth_total()
+  if nth ~= nil and nth > ubound + obound then break end
+  start = start + step
 end
 local ranked = {}
 for g, c in pairs(total) do ranked[#ranked + 1] = {g, c} end
