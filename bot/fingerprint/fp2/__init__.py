@@ -65,8 +65,24 @@ _GO_PANIC_MODULES = frozenset(("runtime", "panic"))
 
 
 def _hash(components: Sequence[tuple[str, str]]) -> str:
-    payload = "\x1f".join(chain.from_iterable(components))
-    return _blake2b(payload.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+    key = tuple(components)
+    out = _DIGESTS.get(key)
+    if out is None:
+        payload = "\x1f".join(chain.from_iterable(key))
+        out = _blake2b(payload.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+        if len(payload) <= _DIGEST_KEY_MAX:  # a freak event: not worth the memory
+            if len(_DIGESTS) >= _DIGESTS_MAX:
+                _DIGESTS.clear()
+            _DIGESTS[key] = out
+    return out
+
+
+# Digests by their components: a recurring error hashes the same components every time (that
+# is what a group is), so a group's digest is computed once, not per event. A pure function's
+# memo, bounded like the template cache; it never changes a result.
+_DIGESTS: dict[tuple[tuple[str, str], ...], str] = {}
+_DIGESTS_MAX = 16384
+_DIGEST_KEY_MAX = 2048  # characters of payload kept as a key
 
 
 _blake2b = hashlib.blake2b
@@ -148,15 +164,12 @@ def _compute(
             message = canonical(message)
             type_ = _type_from_message(message)
             tpl = cached_template(message)
-            # _hash(comps) with the payload spelt out: the commonest event, two or three parts
             tcomps: tuple[tuple[str, str], ...]
             if type_:
                 tcomps = (("service", service), ("type", type_), ("message", tpl))
-                payload = f"service\x1f{service}\x1ftype\x1f{type_}\x1fmessage\x1f{tpl}"
             else:
                 tcomps = (("service", service), ("message", tpl))
-                payload = f"service\x1f{service}\x1fmessage\x1f{tpl}"
-            digest = _blake2b(payload.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+            digest = _hash(tcomps)
             title = _short_message(message)
             fp = Fingerprint(f"{VERSION}-{digest}", VERSION, title, "", (), tcomps)
             return fp, "message", None, []
