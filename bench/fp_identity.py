@@ -159,12 +159,15 @@ def _record(name: str, raw: bytes, version: str) -> str:
     rec["event"] = hashlib.blake2b(repr(ev).encode(), digest_size=8).hexdigest()
     rec["fp"] = [_fp(fingerprint(ev, in_app=rules, version=version)) for rules in IN_APP]
     rec["rules"] = _fp(fingerprint(ev, RULES, version=version))
-    ex = explain(ev, RULES, IN_APP[1], version=version)
     rec["explain"] = [
-        ex.strategy,
-        ex.runtime,
-        [[repr(d.frame), d.kept, d.why] for d in ex.frames],
-        list(ex.notes),
+        [
+            _fp(ex.fingerprint),
+            ex.strategy,
+            ex.runtime,
+            [[repr(d.frame), d.kept, d.why] for d in ex.frames],
+            list(ex.notes),
+        ]
+        for ex in (explain(ev, version=version), explain(ev, RULES, IN_APP[1], version=version))
     ]
     return json.dumps(rec, ensure_ascii=False)
 
