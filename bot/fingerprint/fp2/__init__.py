@@ -37,6 +37,7 @@ from bot.fingerprint.fp1 import (
 )
 from bot.fingerprint.fp2.logline import canonical, json_text_stack
 from bot.fingerprint.fp2.stacktrace import (
+    ExceptionInfo,
     Frame,
     InAppConfig,
     Stacktrace,
@@ -64,8 +65,24 @@ _GO_PANIC_MODULES = frozenset(("runtime", "panic"))
 
 
 def _hash(components: Sequence[tuple[str, str]]) -> str:
-    payload = "\x1f".join(chain.from_iterable(components))
-    return _blake2b(payload.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+    key = tuple(components)
+    out = _DIGESTS.get(key)
+    if out is None:
+        payload = "\x1f".join(chain.from_iterable(key))
+        out = _blake2b(payload.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+        if len(payload) <= _DIGEST_KEY_MAX:  # a freak event: not worth the memory
+            if len(_DIGESTS) >= _DIGESTS_MAX:
+                _DIGESTS.clear()
+            _DIGESTS[key] = out
+    return out
+
+
+# Digests by their components: a recurring error hashes the same components every time (that
+# is what a group is), so a group's digest is computed once, not per event. A pure function's
+# memo, bounded like the template cache; it never changes a result.
+_DIGESTS: dict[tuple[tuple[str, str], ...], str] = {}
+_DIGESTS_MAX = 16384
+_DIGEST_KEY_MAX = 2048  # characters of payload kept as a key
 
 
 _blake2b = hashlib.blake2b
@@ -147,16 +164,38 @@ def _compute(
             message = canonical(message)
             type_ = _type_from_message(message)
             tpl = cached_template(message)
-            comps = [("service", service), ("type", type_), ("message", tpl)]
-            if not type_:
-                del comps[1]
+            tcomps: tuple[tuple[str, str], ...]
+            if type_:
+                tcomps = (("service", service), ("type", type_), ("message", tpl))
+            else:
+                tcomps = (("service", service), ("message", tpl))
+            digest = _hash(tcomps)
             title = _short_message(message)
-            strategy = "message"
-        else:
-            comps, strategy, title = _no_message(event)
+            fp = Fingerprint(f"{VERSION}-{digest}", VERSION, title, "", (), tcomps)
+            return fp, "message", None, []
+        comps, strategy, title = _no_message(event)
         fp = Fingerprint(f"{VERSION}-{_hash(comps)}", VERSION, title, "", (), tuple(comps))
         return fp, strategy, None, []
     return _finish(event, rules, st, loc, notes)
+
+
+def _top_frames(
+    chain: Sequence[ExceptionInfo], candidates: list[Frame], seen: set[tuple[str, str]]
+) -> None:
+    """The general loop of `_finish` without rules or an explanation to feed: only the top
+    in-app frames are hashed, so it stops once they are found (what follows cannot change
+    the result), and a library frame costs one test."""
+    for exc in chain:
+        for f in exc.frames:
+            if not f.in_app:
+                continue
+            key = (f.module, f.function)
+            if key in seen:
+                continue
+            seen.add(key)
+            candidates.append(f)
+            if len(candidates) >= TOP_FRAMES:
+                return
 
 
 def _no_message(event: ErrorEvent) -> tuple[list[tuple[str, str]], str, str]:
@@ -180,7 +219,9 @@ def _finish(
 ) -> tuple[Fingerprint, str, str | None, list[FrameDecision]]:
     """The general path: traces, Error Reporting locations, custom rules, explanations."""
     service = event.service
-    message = canonical(event.message)
+    # canonical() only where the message is read: a trace's own exception usually says it all
+    lazy = st is not None and not rules
+    message = "" if lazy else canonical(event.message)
     comps: list[tuple[str, str]] = [("service", service)]
     culprit = ""
     decisions: list[FrameDecision] | None = [] if notes is not None else None
@@ -199,11 +240,16 @@ def _finish(
             type_ = root.type
             value = root.value
             if not type_ and not value:  # frames only (zap's `stacktrace`): the message says it
+                if lazy:
+                    message = canonical(event.message)
                 type_ = _type_from_message(message)
                 value = message
             outer = exceptions[0]
             title_type, title_value = outer.type or type_, outer.value or value
-            chain = [root, *reversed(exceptions[:-1])]  # root cause first, then outwards
+            # root cause first, then outwards
+            chain: Sequence[ExceptionInfo] = (
+                exceptions if len(exceptions) == 1 else [root, *reversed(exceptions[:-1])]
+            )
         else:
             type_ = _type_from_message(message)
             value = message
@@ -213,7 +259,9 @@ def _finish(
         seen: set[tuple[str, str]] = set()
         # Only the top in-app frames are hashed: without rules or an explanation to feed,
         # stop looking once they are found (what follows cannot change the result).
-        enough = decisions is None and all_frames is None
+        if decisions is None and all_frames is None:
+            _top_frames(chain, candidates, seen)
+            chain = ()  # done: the general loop below is for rules and explanations
         for exc in chain:
             for f in exc.frames:
                 key = (f.module, f.function)
@@ -233,11 +281,6 @@ def _finish(
                     kept = len(candidates) <= TOP_FRAMES
                     why = f"{f.why}; top {TOP_FRAMES}" if kept else f"beyond top {TOP_FRAMES}"
                     decisions.append(FrameDecision(f, kept, why))
-                elif enough and len(candidates) >= TOP_FRAMES:
-                    break
-            else:
-                continue
-            break
         if loc and loc.get("functionName"):
             path = str(loc.get("filePath") or "")
             fn = str(loc.get("functionName"))
@@ -277,7 +320,8 @@ def _finish(
             comps.append(("context", top[0].context))
         if top:
             culprit = culprit_of(top[0])
-            frames_out = tuple(f.render() for f in top)
+            # Frame.render() inlined (a method call per frame is measurable on this path)
+            frames_out = tuple([f"{f.filename or f.module} in {f.function}" for f in top])
             where = f" in {_func_name(top[0].function)} ({top[0].filename or top[0].module})"
         else:
             where = ""

@@ -98,7 +98,8 @@ def _logfmt(line: str) -> str | None:
 
 def canonical(message: str) -> str:
     """The message as a JSON encoder would have given it; `message` when not a known layout."""
-    line = message.split("\n", 1)[0].strip()
+    nl = message.find("\n")
+    line = (message if nl < 0 else message[:nl]).strip()
     if not line:
         return message
     first = line[0]

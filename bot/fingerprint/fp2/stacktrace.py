@@ -227,7 +227,7 @@ def _remember(cache: dict[str, Frame], key: str, frame: Frame) -> Frame:
 
 
 def _cap(frames: list[Frame]) -> tuple[Frame, ...]:
-    return tuple(frames[:MAX_FRAMES])
+    return tuple(frames) if len(frames) <= MAX_FRAMES else tuple(frames[:MAX_FRAMES])
 
 
 # ---------------------------------------------------------------- Python
@@ -250,16 +250,20 @@ def _parse_python(text: str, cfg: InAppConfig) -> Stacktrace | None:
     in_tb = False
     last: int = -1  # index in frames of the frame awaiting its source line
     lines = text.splitlines()
-    if "Exception Group Traceback" in text:  # 3.11 groups: sub-tracebacks behind "| " bars
+    groups = "Exception Group Traceback" in text
+    if groups:  # 3.11 groups: sub-tracebacks behind "| " bars
         lines = [_GROUP_BARS.sub("", ln, count=1) for ln in lines]
+    separators = "+-" in text  # no line can start with what the text does not hold
     for line in lines:
         if line.startswith(("Traceback (most recent call last)", "  Traceback (most recent")):
             in_tb, frames, last = True, [], -1
             continue
-        if line.lstrip(" +").startswith("Exception Group Traceback (most recent call last)"):
+        if groups and line.lstrip(" +").startswith(
+            "Exception Group Traceback (most recent call last)"
+        ):
             in_tb, frames, last = True, [], -1
             continue
-        if line.lstrip().startswith("+-"):  # an exception group's separator
+        if separators and line.lstrip().startswith("+-"):  # an exception group's separator
             continue
         if not in_tb:
             continue
@@ -408,11 +412,15 @@ def _parse_jvm(text: str, cfg: InAppConfig) -> Stacktrace | None:
             excs.append((kind, h.group(2), (h.group(3) or "").strip(), cur))
             if len(excs) >= MAX_EXCEPTIONS:
                 break
-    excs = [e for e in excs if e[3] or e[0] == "Caused by" or e is excs[0]]
-    if not excs or not any(e[3] for e in excs):
+    out: list[ExceptionInfo] = []
+    framed = False
+    for i, (kind, t, v, frs) in enumerate(excs):
+        if frs or kind == "Caused by" or i == 0:
+            framed = framed or bool(frs)
+            out.append(ExceptionInfo(t, v, _cap(frs)))
+    if not framed:
         return None
-    out = tuple(ExceptionInfo(t, v, _cap(fr)) for _, t, v, fr in excs)
-    return Stacktrace("jvm", out)
+    return Stacktrace("jvm", tuple(out))
 
 
 # ---------------------------------------------------------------- Node.js
@@ -571,10 +579,38 @@ def _go_split(fn: str) -> tuple[str, str]:
 
 
 def _parse_go(text: str, cfg: InAppConfig) -> Stacktrace | None:
+    # Only the first goroutine is read, but a full dump (GOTRACEBACK=all, a deadlock) holds
+    # hundreds, and splitting them all was most of the time. So a long text is split up to the
+    # next header line ("goroutine N [...]:") first: the lines before it are the same lines in
+    # the same state, and if that state stops the loop at the header (it has seen a header and
+    # frames), the whole text gives the same result. Otherwise the whole text is read.
+    typ, value = "", ""
+    frames: list[Frame] = []
+    stopped = False
+    if len(text) > _GO_LONG:
+        first = text.find("goroutine ")
+        cut = text.find("\ngoroutine ", first + 10) if first >= 0 else -1
+        if cut >= 0:
+            end = text.find("\n", cut + 1)
+            head = (text[cut + 1 :] if end < 0 else text[cut + 1 : end]).splitlines()[0]
+            if head.rstrip().endswith(":"):  # the loop stops at this line, given frames
+                typ, value, frames, stopped = _go_lines(text[: cut + 1].splitlines(), cfg)
+    if not stopped:
+        typ, value, frames, _ = _go_lines(text.splitlines(), cfg)
+    if not frames:
+        return None
+    return Stacktrace("go", (ExceptionInfo(typ or "", value, _cap(frames)),))
+
+
+_GO_LONG = 1024  # characters: shorter texts are split whole at once
+
+
+def _go_lines(lines: list[str], cfg: InAppConfig) -> tuple[str, str, list[Frame], bool]:
+    """(type, value, frames of the first goroutine, whether the next goroutine header would
+    end the loop: stopped at one, or at the end with a header seen and frames read)."""
     cache = _cache_for(cfg)
     typ, value = "", ""
     frames: list[Frame] = []
-    lines = text.splitlines()
     n = len(lines)
     seen_goroutine = False
     i = 0
@@ -592,7 +628,7 @@ def _parse_go(text: str, cfg: InAppConfig) -> Stacktrace | None:
                 continue
         if line.startswith("goroutine ") and line.rstrip().endswith(":"):
             if seen_goroutine and frames:
-                break  # only the first goroutine (the one that failed) matters
+                return typ, value, frames, True  # only the first goroutine (that failed) matters
             seen_goroutine = True
             i += 1
             continue
@@ -626,9 +662,7 @@ def _parse_go(text: str, cfg: InAppConfig) -> Stacktrace | None:
                 i += 2
                 continue
         i += 1
-    if not frames:
-        return None
-    return Stacktrace("go", (ExceptionInfo(typ or "", value, _cap(frames)),))
+    return typ, value, frames, seen_goroutine and bool(frames)
 
 
 _GOROOTS = ("go/src/", "/usr/local/go/src/", "/usr/lib/go/src/", "/usr/lib/golang/src/",
