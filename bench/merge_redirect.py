@@ -17,7 +17,7 @@ from pathlib import Path
 import redis
 
 from bench.fingerprint import _rate
-from bot.grouping import make_fingerprinter, redirected
+from bot.grouping import make_fingerprinter, redirect
 from bot.ingest.logentry import parse_entry
 from bot.models import ErrorEvent, Fingerprint
 from bot.store.keys import Keys
@@ -48,7 +48,10 @@ def main() -> int:
         pipe.execute()
         store.merge(MergeRule(plain(events[0]).id, "fp2-benchtarget"))
         cache = CachedMerges(store)
-        fp = redirected(plain, cache.target)
+
+        def fp(event: ErrorEvent) -> Fingerprint:  # as the pipeline does: rules read per batch
+            return redirect(plain(event), cache.get())
+
         assert fp(events[0]).id == "fp2-benchtarget"
 
         def run(f: Callable[[ErrorEvent], Fingerprint]) -> Callable[[], int]:

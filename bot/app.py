@@ -22,7 +22,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot.config import Settings, SettingsError, load_settings
 from bot.deps import Deps
-from bot.grouping import make_fingerprinter, redirected
+from bot.grouping import make_fingerprinter
 from bot.health import Health, check_eviction_policy, token_problem
 from bot.http_server import HttpLimits, HttpServer, guard_slack
 from bot.ingest.pull import Pipeline, Puller
@@ -225,9 +225,8 @@ def build(
             lifecycle,
             clock,
         )
-    fingerprinter = redirected(
-        make_fingerprinter(lambda: holder.current if holder else None, settings.grouping_strategy),
-        merge_cache.target,
+    fingerprinter = make_fingerprinter(
+        lambda: holder.current if holder else None, settings.grouping_strategy
     )
 
     def group_lifecycle(event: ErrorEvent) -> GroupLifecycle:  # from the config in force
@@ -243,6 +242,7 @@ def build(
         router=router,
         lifecycle=group_lifecycle if holder is not None else None,
         metrics=metrics,
+        merges=merge_cache.get,
     )
     puller = None
     if with_puller and settings.pubsub_subscription:

@@ -6,7 +6,7 @@ rules (`/triage merge`) then send an entry of a merged group to its target."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from bot.fingerprint import er1, strategy
 from bot.models import ErrorEvent, Fingerprint
@@ -34,14 +34,10 @@ def make_fingerprinter(
     return fp
 
 
-def redirected(fingerprinter: Fingerprinter, target: Callable[[str], str]) -> Fingerprinter:
-    """Entries of a merged group are recorded under the group it was merged into; `target` is
-    a cached lookup (bot.store.merges.CachedMerges.target), so ingest stays one Redis round
-    trip per batch."""
-
-    def fp(event: ErrorEvent) -> Fingerprint:
-        got = fingerprinter(event)
-        to = target(got.id)
-        return got if to == got.id else dataclasses.replace(got, id=to)
-
-    return fp
+def redirect(got: Fingerprint, into: Mapping[str, str]) -> Fingerprint:
+    """An entry of a merged group is recorded under the group it was merged into. `into` is
+    the merge rules (bot.store.merges.CachedMerges.get), read once per batch by the pipeline:
+    ingest stays one Redis round trip per batch, and a Redis failure fails the batch (it is
+    nacked) rather than the entry."""
+    to = into.get(got.id)
+    return got if to is None or to == got.id else dataclasses.replace(got, id=to)

@@ -1,6 +1,6 @@
 """`/triage merge A into B` and `/triage unmerge A`: check, store the rule, re-render both alerts.
 
-The rule itself lives in bot/store/merges.py; ingest applies it (bot.grouping.redirected).
+The rule itself lives in bot/store/merges.py; ingest applies it (bot.grouping.redirect, once per batch in the pipeline).
 Every gid in a message is what a person typed: escaped before it is echoed."""
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import redis
@@ -21,6 +21,7 @@ from google.api_core import exceptions as gexc
 from google.cloud import pubsub_v1
 
 from bot.fingerprint import fingerprint
+from bot.grouping import redirect
 from bot.ingest.logentry import parse_entry
 from bot.metrics import Metrics
 from bot.models import ErrorEvent, Fingerprint, Rejected, Timings
@@ -71,8 +72,10 @@ class Pipeline:
         router: Router | None = None,
         lifecycle: Callable[[ErrorEvent], GroupLifecycle] | None = None,
         metrics: Metrics | None = None,
+        merges: Callable[[], Mapping[str, str]] | None = None,
     ) -> None:
         self.store = store
+        self.merges = merges  # merge rules, source -> target (bot.store.merges.CachedMerges)
         self.metrics = metrics if metrics is not None else Metrics()
         self.lifecycle = lifecycle  # auto_resolve_after / ack_timeout of a group (its routes)
         self.fingerprinter = fingerprinter
@@ -85,6 +88,9 @@ class Pipeline:
     def process(self, payloads: Sequence[bytes]) -> BatchResult:
         items: list[tuple[ErrorEvent, Fingerprint]] = []
         rejected: list[Rejected] = []
+        # Read before the entries, outside their error handling: Redis down fails the batch
+        # (nacked, retried), it never dead-letters the entries.
+        into = self.merges() if self.merges is not None else {}
         for data in payloads:
             parsed = parse_entry(data)
             if isinstance(parsed, Rejected):
@@ -93,7 +99,7 @@ class Pipeline:
             if _SURROGATE_ESCAPE.search(data):
                 parsed = _scrub(parsed)
             try:
-                items.append((parsed, self.fingerprinter(parsed)))
+                items.append((parsed, redirect(self.fingerprinter(parsed), into)))
             except Exception as exc:  # edge: a fingerprint bug must not stall the subscription
                 log.exception("fingerprint failed for %s", parsed.insert_id)
                 rejected.append(

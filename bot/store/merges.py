@@ -170,8 +170,8 @@ def _rule(raw: bytes | str) -> MergeRule:
 
 class CachedMerges:
     """The merge rules as `source -> final target`, read at most every `ttl` seconds: ingest
-    asks per entry, so a rule reaches every replica within `ttl` (the replica that wrote it
-    invalidates its cache at once)."""
+    reads them once per batch, so a rule reaches every replica within `ttl` (the replica that
+    wrote it invalidates its cache at once)."""
 
     def __init__(self, store: MergeStore, ttl: float = CACHE_TTL_S) -> None:
         self.store, self.ttl = store, ttl

@@ -10,6 +10,7 @@ import redis
 from triage_sandbox.traffic import BUGS, entry
 
 from bot.fingerprint import fingerprint
+from bot.ingest.logentry import parse_entry
 from bot.ingest.pull import Pipeline, Puller
 from bot.models import ErrorEvent, Fingerprint
 from bot.store.redis_store import RedisStore
@@ -178,3 +179,30 @@ def test_stop_waits_for_an_in_flight_batch_not_for_a_waiting_pull(
     puller.stop()  # returns once the batch is recorded and acked
     assert _counted(store) == 1
     assert time.monotonic() - recording[0] >= 1.4
+
+
+def test_redis_down_while_reading_merge_rules_fails_the_batch_not_its_entries(
+    redis_client, key_prefix
+) -> None:
+    """The merge rules are read from Redis: when that fails, the batch fails (it is nacked and
+    redelivered), and no entry is taken for a bad one (dead-lettered and acked: lost)."""
+    store = RedisStore(redis_client, key_prefix)
+
+    def rules_unreachable() -> dict[str, str]:
+        raise redis.ConnectionError("Connection refused")
+
+    pipeline = Pipeline(store, merges=rules_unreachable)
+    try:
+        pipeline.process(_payloads(5))
+        raise AssertionError("a Redis error must propagate (the batch is not acked)")
+    except redis.ConnectionError:
+        pass
+    assert store.dead_letters() == []
+    assert _counted(store) == 0
+    # with the rules readable, the same batch is recorded, under the merge target
+    target = "fp2-00000000000000ff"
+    (payload,) = _payloads(1)
+    parsed = parse_entry(payload)
+    assert isinstance(parsed, ErrorEvent)
+    result = Pipeline(store, merges=lambda: {fingerprint(parsed).id: target}).process([payload])
+    assert [d.id for d in result.deltas] == [target]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import redis
 
-from bot.grouping import redirected
+from bot.grouping import redirect
 from bot.models import ErrorEvent, Fingerprint
 from bot.store.keys import Keys
 from bot.store.merges import CachedMerges, MergeRefused, MergeRule, MergeStore, resolve
@@ -104,7 +104,9 @@ def test_ingest_redirect_records_under_the_target(stores) -> None:
     def fingerprinter(event: ErrorEvent) -> Fingerprint:
         return Fingerprint(id=a, version="fp2", title="T a")
 
-    fp = redirected(fingerprinter, cache.target)
+    def fp(event: ErrorEvent) -> Fingerprint:  # as the pipeline does: rules read per batch
+        return redirect(fingerprinter(event), cache.get())
+
     assert fp(ev("x")).id == a
     merges.merge(MergeRule(a, b, moved=1))
     assert fp(ev("y")).id == a  # the cache is at most `ttl` stale ...
