@@ -306,17 +306,17 @@ class World:
         ]
 
     def thread_replies(self, text: str) -> Counter[str]:
-        """gid -> thread replies containing `text` under that group's own message."""
-        ts_gid = {}
-        for c in self.top_level_posts():
-            for g in post_gids(c):
-                ts_gid[str(c.response["ts"])] = g  # type: ignore[index]
+        """gid -> thread replies containing `text` about that group: under its own message, or
+        under a digest that lists it (such a reply names the group)."""
+        ts_gids = {str(c.response["ts"]): post_gids(c) for c in self.top_level_posts()}  # type: ignore[index]
         out: Counter[str] = Counter()
         for c in self.slack.calls_for("chat.postMessage"):
             if c.ok and c.args.get("thread_ts") and text in str(c.args.get("text", "")):
-                gid = ts_gid.get(str(c.args["thread_ts"]))
-                if gid:
-                    out[gid] += 1
+                listed = ts_gids.get(str(c.args["thread_ts"]), set())
+                named = listed & set(GID.findall(str(c.args.get("text", ""))))
+                gids = listed if len(listed) == 1 else named
+                if len(gids) == 1:
+                    out[next(iter(gids))] += 1
         return out
 
     def settle(self, t0: float, timeout: float = DEADLINE_S, quiet: float = 3.0) -> float:

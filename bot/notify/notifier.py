@@ -366,9 +366,10 @@ class Notifier:
         """Storm control with correlation (bot.incident.correlate), for new groups due in a
         channel: (True, _) when they and the channel's other recent new groups make an incident
         candidate of at least CORRELATED_MIN groups, so the digest opens now rather than after
-        `threshold` own messages (an outage costs one post); while a digest is open, the new
-        groups that share nothing with its outage, posted on their own (as long as such groups
-        stay under the threshold: a storm of unrelated bugs is still one digest)."""
+        `threshold` own messages (an outage costs one post); when it opens and while it is
+        open, the new groups that share nothing with its outage, posted on their own (as long
+        as such groups stay under the threshold: a storm of unrelated bugs is still one
+        digest)."""
         cur = self.store.digest_is_open(channel, now)
         others = (
             list(self.store.load_digest(channel, cur).gids)
@@ -397,9 +398,11 @@ class Notifier:
             and WEIGHT[c.shared[0].evidence.kind] >= 2
         ]
         linked = {gid for c in cands for gid in c.group_ids}
-        if not cur:
-            return bool(linked & set(gids)), frozenset()
         outside = [g for g in gids if g not in linked]
+        if not cur:  # the outage opens the digest; what shares nothing with it posts alone
+            if not linked & set(gids):
+                return False, frozenset()
+            return True, frozenset(outside) if len(outside) <= policy.threshold else frozenset()
         listed_outside = sum(1 for g in others if g not in linked)
         if not cands or len(outside) + listed_outside > policy.threshold:
             return False, frozenset()

@@ -181,3 +181,41 @@ def test_declaring_from_an_alert_shows_the_incident_on_it(start_bot) -> None:
     updated = bot.wait_until(shows_incident, 10, "the alert naming the incident")
     assert '"tb_declare"' not in json.dumps(updated["blocks"])
     bot.wait_for_reply("C0SRE", lambda r: f"<#{cid}>" in r.get("text", ""), 10, "the reply")
+
+
+def test_an_outage_opens_a_digest_and_unrelated_bugs_of_the_same_batch_post_alone(
+    start_bot,
+) -> None:
+    """Under the threshold, groups sharing a cause open a digest at once; bugs that arrive in
+    the same moment and share nothing with it get their own messages, with buttons."""
+    bot = start_bot(config_yaml(defaults={"digest_threshold": "50"}))
+    bot.publish(
+        [log_entry(svc, f"load order: {CAUSE}") for svc in SERVICES[:4]]
+        + [
+            log_entry("cart", "KeyError: 'sku' in add_item"),
+            log_entry("search", "index shard 7 is read-only after a disk watermark"),
+        ]
+    )
+    digest = bot.wait_for_post(
+        "C0SRE", lambda m: "new errors at once" in message_text(m), 15, "the outage's digest"
+    )
+    for alone in ("KeyError: 'sku'", "disk watermark"):
+        own = bot.wait_for_post(
+            "C0SRE",
+            lambda m, alone=alone: m["ts"] != digest["ts"] and alone in message_text(m),
+            10,
+            f"{alone!r} on its own",
+        )
+        assert "tb_ack" in json.dumps(own["blocks"])
+    bot.wait_until(
+        lambda: all(
+            s in message_text(next(m for m in bot.messages("C0SRE") if m["ts"] == digest["ts"]))
+            for s in SERVICES[:4]
+        ),
+        10,
+        "the outage's four groups in the digest",
+    )
+    digest = next(m for m in bot.messages("C0SRE") if m["ts"] == digest["ts"])
+    assert "KeyError" not in message_text(digest) and "watermark" not in message_text(digest)
+    top_level = list(bot.messages("C0SRE"))
+    assert len(top_level) == 3, [message_text(m)[:60] for m in top_level]

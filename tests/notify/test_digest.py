@@ -166,15 +166,17 @@ def test_post_on_its_own_then_the_line_links_it(rig: Rig) -> None:
 def test_after_the_storm_an_unrelated_group_that_recurs_gets_its_own_message(rig: Rig) -> None:
     for i in range(11):  # an outage: one cause, many services
         rig.record(_gid(i), service=f"svc{i}", message=DB, title=f"{DB} in {i}")
-    rig.record(_gid(99), service="cart", message="KeyError: 'sku'", title="KeyError: 'sku'")
+    for j in range(11):  # ... and, at once, more unrelated bugs than the threshold
+        key = f"KeyError: 'k{j}'"
+        rig.record(_gid(100 + j), service=f"cart{j}", message=key, title=key)
     posts = top_posts(rig.run())
-    assert len(posts) == 1  # 12 new groups at once: one digest
+    assert len(posts) == 1  # 22 new groups at once: one digest
     rig.clock.advance(120)  # the storm is over (no new group for the digest's window)
-    rig.record(_gid(99), service="cart", message="KeyError: 'sku'", title="KeyError: 'sku'")
+    rig.record(_gid(105), service="cart5", message="KeyError: 'k5'", title="KeyError: 'k5'")
     rig.record(_gid(3), service="svc3", message=DB, title=f"{DB} in 3")
     calls = rig.run()
     [own] = top_posts(calls)
-    assert _gid(99) in json.dumps(own.args["blocks"])  # the unrelated bug: its own message
+    assert _gid(105) in json.dumps(own.args["blocks"])  # the unrelated bug: its own message
     g3 = rig.store.load_group(_gid(3))
     assert g3 is not None and g3.messages["C0ALERTS"] == "dg:1"  # the outage's: still listed
 
@@ -191,6 +193,20 @@ def test_an_outage_opens_the_digest_under_the_threshold_and_unrelated_bugs_stay_
     rig.record(_gid(50), service="cart", message="KeyError: 'sku'", title="KeyError: 'sku'")
     [own] = top_posts(rig.run())  # the unrelated bug, on its own
     assert _gid(50) in json.dumps(own.args["blocks"])
+    g3 = rig.store.load_group(_gid(3))
+    assert g3 is not None and g3.messages["C0ALERTS"] == "dg:1"
+
+
+def test_an_outage_and_an_unrelated_bug_at_once_one_digest_and_one_own_message(
+    rig: Rig,
+) -> None:
+    for i in range(11):  # an outage: one cause, many services, over the threshold
+        rig.record(_gid(i), service=f"svc{i}", message=DB, title=f"{DB} in {i}")
+    rig.record(_gid(99), service="cart", message="KeyError: 'sku'", title="KeyError: 'sku'")
+    posts = top_posts(rig.run())
+    assert len(posts) == 2  # the outage's digest, and the bug that shares nothing with it
+    [own] = [p for p in posts if _gid(99) in json.dumps(p.args["blocks"])]
+    assert not own.args["text"].startswith(":rotating_light:")
     g3 = rig.store.load_group(_gid(3))
     assert g3 is not None and g3.messages["C0ALERTS"] == "dg:1"
 
