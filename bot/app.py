@@ -404,7 +404,13 @@ def serve(settings: Settings) -> None:
     signal.signal(signal.SIGINT, lambda *_: done.set())
     if rt.config is not None:
         rt.config.install_sighup()
-    server = start_http(rt, settings.host, settings.port)
+    try:
+        server = start_http(rt, settings.host, settings.port)
+    except OSError as exc:  # the port is taken, or the address is not this machine's
+        raise SettingsError(
+            f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}; "
+            "set PORT (and HOST) to an address this machine can bind"
+        ) from None
     if rt.puller is not None:
         rt.puller.start()
     rt.notifier.start()

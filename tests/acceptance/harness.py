@@ -13,6 +13,7 @@ Every wait has a deadline; a wait that fails raises AssertionError with the bot'
 
 from __future__ import annotations
 
+import http.client
 import itertools
 import json
 import os
@@ -219,26 +220,33 @@ class BotProcess:
     def start(self, timeout: float = 60.0) -> BotProcess:
         """Start the process and wait until /healthz answers 200 and the first Pull has
         returned (so the puller is live)."""
-        self.slack.bot_url = self.events_url
-        with self._out.open("wb") as out, self._err.open("wb") as err:
-            self.proc = subprocess.Popen(
-                _command(), env=self.env, stdout=out, stderr=err, cwd=self.workdir
-            )
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(
-                    f"triage-bot serve exited with {self.proc.returncode}" + self.output()
+        for _ in range(3):  # a free port taken by another process meanwhile: take another
+            self.slack.bot_url = self.events_url
+            with self._out.open("wb") as out, self._err.open("wb") as err:
+                self.proc = subprocess.Popen(
+                    _command(), env=self.env, stdout=out, stderr=err, cwd=self.workdir
                 )
-            try:
-                status, _ = self.get("/healthz")
-                if status == 200:
-                    self.healthy = True
-                    return self
-            except OSError:
-                pass
-            time.sleep(0.05)
-        raise AssertionError(f"triage-bot serve not healthy after {timeout:.0f} s" + self.output())
+            while time.monotonic() < deadline:
+                if self.proc.poll() is not None:
+                    break
+                try:
+                    status, _ = self.get("/healthz")
+                    if status == 200 and self.proc.poll() is None:
+                        self.healthy = True
+                        return self
+                except (OSError, http.client.HTTPException):  # not up yet, or not the bot
+                    pass
+                time.sleep(0.05)
+            else:
+                raise AssertionError(
+                    f"triage-bot serve not healthy after {timeout:.0f} s" + self.output()
+                )
+            if "Address already in use" not in self._err.read_text(errors="replace"):
+                break
+            self.port = free_port()
+            self.env["PORT"] = str(self.port)
+        raise AssertionError(f"triage-bot serve exited with {self.proc.returncode}" + self.output())
 
     def run_to_exit(self, timeout: float = 60.0) -> tuple[int, str]:
         """Start the process expecting it to refuse to start: (exit code, stderr)."""

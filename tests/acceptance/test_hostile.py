@@ -130,6 +130,18 @@ def test_a_mistyped_setting_is_one_line(start_bot: StartBot) -> None:
         assert code == 2 and len(lines) == 1 and name in lines[0], stderr
 
 
+def test_a_port_in_use_is_one_line(start_bot: StartBot) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        bot = start_bot(env={"PORT": str(port)}, run=False)
+        code, stderr = bot.run_to_exit()
+    lines = stderr.strip().splitlines()
+    assert code == 2 and len(lines) == 1, stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in lines[0] and "set PORT" in lines[0], stderr
+
+
 def test_a_replayed_click_is_not_applied_again(start_bot: StartBot) -> None:
     bot = start_bot()
     bot.publish([log_entry("checkout", "replay me")])
