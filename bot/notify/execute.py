@@ -235,7 +235,7 @@ class Executor:
             a.target,
             text,
             blocks,
-            lambda note: digest_blocks(a.groups, _noted(a.view, note)),
+            lambda note: digest_blocks(a.groups, _noted(a.view, note), a.num, a.channel, a.cause),
         )
         return f"{posted.channel}/{posted.ts}"
 

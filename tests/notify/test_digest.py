@@ -96,6 +96,9 @@ def test_a_digest_in_an_unreachable_channel_falls_back(rig: Rig) -> None:
         ("C0ALERTS", None),
     ]
     assert "Could not post to C0GENERAL" in json.dumps(calls[-1].args["blocks"])
+    # ... and stays a digest you can act on: its lines' menus and its Declare button
+    assert '"tb_declare_digest"' in json.dumps(calls[-1].args["blocks"])
+    assert '"tb_digest_item"' in json.dumps(calls[-1].args["blocks"])
 
 
 def test_a_failed_digest_is_retried_after_a_short_backoff(rig: Rig) -> None:
