@@ -9,22 +9,9 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ButtonElement,
-    ContextBlock,
-    HeaderBlock,
-    MarkdownTextObject,
-    Option,
-    PlainTextObject,
-    SectionBlock,
-    StaticSelectElement,
-    UserSelectElement,
-)
-
 from bot.i18n import t
 from bot.incident.model import Event, EventKind, Incident, Severity, Status
+from bot.models import Group
 from bot.notify.actions import Action
 from bot.notify.blocks import (
     HEADER_MAX,
@@ -37,7 +24,19 @@ from bot.notify.blocks import (
     mention,
     safe,
 )
-from bot.store.redis_store import Group
+from bot.notify.kit import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextObject,
+    SectionBlock,
+    StaticSelectElement,
+    UserSelectElement,
+)
 
 MAX_SUMMARY_GROUPS = 30  # lines of linked groups in the summary (the rest: "and N more")
 _STATUS_EMOJI = {

@@ -9,7 +9,11 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from slack_sdk.models.blocks import (
+from bot import slack_ids
+from bot.i18n import t
+from bot.models import Group
+from bot.notify.actions import SNOOZE_CHOICES, Action, encode_value
+from bot.notify.kit import (
     ActionsBlock,
     Block,
     ButtonElement,
@@ -23,12 +27,7 @@ from slack_sdk.models.blocks import (
     StaticSelectElement,
     UserSelectElement,
 )
-
-from bot import slack_ids
-from bot.i18n import t
-from bot.notify.actions import SNOOZE_CHOICES, Action, encode_value
 from bot.notify.view import View
-from bot.store.redis_store import Group
 
 SECTION_TEXT_MAX = 3000
 HEADER_MAX = 150

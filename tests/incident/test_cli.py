@@ -57,7 +57,8 @@ def test_correlate_bad_window_says_how_to_fix(tmp_path: Path, capsys) -> None:
 
 def test_pure_modules_load_neither_redis_nor_slack() -> None:
     code = (
-        "import sys, bot.incident.correlate, bot.notify.plan; "
+        "import sys, bot.incident.correlate, bot.incident.render, bot.notify.plan, "
+        "bot.notify.blocks, bot.routing.router, bot.routing.config; "
         "print(any(m.split('.')[0] in ('redis', 'slack_sdk', 'slack_bolt') for m in sys.modules))"
     )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
