@@ -425,6 +425,10 @@ def serve(settings: Settings) -> None:
         "serving on %s:%s, pulling %s", settings.host, settings.port, settings.pubsub_subscription
     )
     done.wait()
+    # Stopping: a second SIGTERM (a supervisor repeating it) must not kill the shutdown, nor,
+    # once Python restores default handlers at exit, the process (exit -15 instead of 0).
+    # SIGKILL still can; a second Ctrl-C still interrupts.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     log.info("stopping: finishing in-flight batches")
     started = time.monotonic()
     stops: list[Callable[[], None]] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import socket
 import time
 
@@ -32,6 +33,18 @@ def test_sigterm_stops_within_8_seconds(start_bot: StartBot) -> None:
     took = time.monotonic() - started
     assert code == 0, bot.output()
     assert took < 8, f"stopped in {took:.1f} s" + bot.output()
+
+
+def test_a_repeated_sigterm_still_stops_cleanly(start_bot: StartBot) -> None:
+    """A supervisor that sends SIGTERM again while the bot stops: still a clean exit 0."""
+    bot = start_bot()
+    assert bot.proc is not None
+    for _ in range(3):
+        bot.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.1)
+    bot.terminated = True
+    code = bot.wait_stopped(timeout=15)
+    assert code == 0, bot.output()
 
 
 def test_a_poison_timestamp_is_dead_lettered_and_other_alerts_still_post(
